@@ -1,0 +1,48 @@
+# m2gui developer commands. Every target creates .venv if it is missing and
+# installs the project (with its test extra) into it when pyproject.toml changes.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export QT_API := pyside6
+
+.PHONY: run sim test lint format bench screenshot clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "m2gui needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## Start m2gui against the embedded controller simulator.
+run: $(STAMP)
+	$(BIN)/m2gui --simulate $(ARGS)
+
+## Start the standalone controller simulator (Ctrl+C to stop).
+sim: $(STAMP)
+	$(BIN)/m2gui-sim $(ARGS)
+
+## Run the whole test suite headless.
+test: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(ARGS)
+
+## Lint, format check, type check and layering contracts.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy m2gui/net m2gui/model
+	$(BIN)/lint-imports
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Print the benchmark figures (one JSON object per line).
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do echo "# $$b"; QT_QPA_PLATFORM=offscreen $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

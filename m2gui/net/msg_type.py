@@ -1,0 +1,19 @@
+"""Message types a client writes to the controller."""
+
+from __future__ import annotations
+
+import enum
+
+__all__ = ["MsgType"]
+
+
+class MsgType(enum.IntEnum):
+    """Kind of message written by `TcpClient.write_message`.
+
+    The value decides the header: ``cmd_<name>`` plus a ``sequence_id`` for a
+    command, ``evt_<name>`` for an event and ``tel_<name>`` for telemetry.
+    """
+
+    Command = 1
+    Event = 2
+    Telemetry = 3

@@ -1,0 +1,1 @@
+"""Data files (protocol catalogue, icons, layouts) shipped with m2gui."""
