@@ -2,15 +2,45 @@
 
 from .client import Client
 from .codec import BadLine, decode_line, encode_line
+from .command_record import (
+    CommandDisconnected,
+    CommandError,
+    CommandFailed,
+    CommandRecord,
+    CommandRejected,
+    CommandTimeout,
+    Outcome,
+)
+from .connection import (
+    DEFAULT_COMMAND_PORT,
+    DEFAULT_TELEMETRY_PORT,
+    ConnectionState,
+    ControllerConnection,
+    PortStats,
+    Received,
+)
 from .msg_type import MsgType
 from .sequence import MAX_SEQUENCE_ID, sequence_id_generator
 from .tcp_client import TcpClient
 
 __all__ = [
+    "DEFAULT_COMMAND_PORT",
+    "DEFAULT_TELEMETRY_PORT",
     "MAX_SEQUENCE_ID",
     "BadLine",
     "Client",
+    "CommandDisconnected",
+    "CommandError",
+    "CommandFailed",
+    "CommandRecord",
+    "CommandRejected",
+    "CommandTimeout",
+    "ConnectionState",
+    "ControllerConnection",
     "MsgType",
+    "Outcome",
+    "PortStats",
+    "Received",
     "TcpClient",
     "decode_line",
     "encode_line",
