@@ -380,7 +380,7 @@ class SimController:
             steps = displacement or 0.0
             if unit == 1:
                 steps = steps / step_mm
-            self.move = ActuatorMove(sorted(set(actuators)), int(round(steps)))
+            self.move = ActuatorMove(sorted(set(actuators)), round(steps))
         elif actuatorCommand == 2:  # Stop
             self.move = None
         elif actuatorCommand == 3:  # Pause

@@ -95,7 +95,7 @@ async def test_timeout_when_replies_are_withheld(
     conn: ControllerConnection, sim: ControllerSimulator
 ) -> None:
     sim.faults.withhold = {"clearErrors"}
-    with pytest.raises(CommandTimeout, match="no reply within 0.3 s") as info:
+    with pytest.raises(CommandTimeout, match=r"no reply within 0\.3 s") as info:
         await conn.command("clearErrors", timeout=0.3)
     assert info.value.record.outcome is Outcome.TIMEOUT
     sim.faults.withhold.clear()
