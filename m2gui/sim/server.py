@@ -33,6 +33,8 @@ MAX_TELEMETRY_BACKLOG = 4 * 1024 * 1024
 #: A client this far behind on its command port is disconnected.
 MAX_COMMAND_BACKLOG = 32 * 1024 * 1024
 LINE_LIMIT = 256 * 1024
+#: With an unlimited rate, seconds between two steps of the physics.
+UNLIMITED_STEP = 0.001
 ENCODE_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -431,15 +433,20 @@ class ControllerSimulator:
         period = 1.0 / self.rate if self.rate > 0 else 0.0
         next_time = loop.time()
         last = time.monotonic()
+        payload = b""
         while True:
             now = time.monotonic()
-            dt = period or max(now - last, 1e-4)
-            last = now
-            try:
-                payload = self.cycle(dt)
-            except Exception:
-                self.log.exception("telemetry cycle failed")
-                payload = b""
+            # Unlimited rate: the physics advances at most every millisecond and
+            # the last cycle is sent again in between, so that the clients, not
+            # the simulator, set the pace.
+            if period or now - last >= UNLIMITED_STEP or not payload:
+                dt = period or max(now - last, 1e-4)
+                last = now
+                try:
+                    payload = self.cycle(dt)
+                except Exception:
+                    self.log.exception("telemetry cycle failed")
+                    payload = b""
             sessions = list(self.sessions["telemetry"])
             for session in sessions:
                 if session.backlog > MAX_TELEMETRY_BACKLOG:
