@@ -202,6 +202,7 @@ class TopicSpec:
     description: str = ""
     requires_motor_power: bool = False
     legacy: bool = False
+    key: str | None = None
 
 
 def _show(value: Any) -> str:
@@ -306,6 +307,7 @@ class Catalogue:
             description=spec.get("description", ""),
             requires_motor_power=bool(spec.get("requires_motor_power", False)),
             legacy=bool(spec.get("legacy", False)),
+            key=spec.get("key"),
         )
 
     # ------------------------------------------------------------------

@@ -1,0 +1,249 @@
+"""The m2gui application: command line, logging, QApplication on a qasync loop."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import logging.handlers
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+os.environ.setdefault("QT_API", "pyside6")
+
+import platformdirs
+import qasync
+from PySide6.QtCore import (
+    QMessageLogContext,
+    QSocketNotifier,
+    QtMsgType,
+    qInstallMessageHandler,
+)
+from PySide6.QtWidgets import QApplication
+
+import m2gui
+from m2gui.model.session import Session
+from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT
+from m2gui.sim import ControllerSimulator
+from m2gui.ui.log_panel import QtLogHandler
+from m2gui.ui.main_window import MainWindow
+from m2gui.ui.settings import open_settings
+from m2gui.ui.tasks import cancel_all, spawn
+
+__all__ = ["build_parser", "main"]
+
+log = logging.getLogger("m2gui")
+#: Seconds `--screenshot` waits for the connection and the first telemetry.
+SCREENSHOT_TIMEOUT = 30.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="m2gui", description="Engineering GUI for the LSST M2 cell controller."
+    )
+    parser.add_argument("--host", help="controller host (else: ask, prefilled with the last)")
+    parser.add_argument("--command-port", type=int, default=None, help="default 50010")
+    parser.add_argument("--telemetry-port", type=int, default=None, help="default 50011")
+    parser.add_argument(
+        "--simulate",
+        action="store_true",
+        help="start the embedded controller simulator in this process and connect to it",
+    )
+    parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
+    parser.add_argument("--log-file", type=Path, help="default: m2gui.log in the user log dir")
+    parser.add_argument("--no-reconnect", action="store_true", help="do not reconnect after a drop")
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PATH",
+        help="once connected and telemetry is shown, save the window as PNG and quit",
+    )
+    parser.add_argument("--version", action="version", version=f"m2gui {m2gui.__version__}")
+    parser.add_argument("--settings", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--quit-after", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--quit-when-connected", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def setup_logging(level: str, log_file: Path | None) -> QtLogHandler:
+    """Log to stderr, to a rotating file and to the log panel."""
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    stderr = logging.StreamHandler()
+    stderr.setFormatter(fmt)
+    stderr.setLevel(logging.WARNING)
+    path = log_file or platformdirs.user_log_path("m2gui") / "m2gui.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=5 * 2**20, backupCount=3, encoding="utf-8"
+    )
+    file_handler.setFormatter(fmt)
+    panel = QtLogHandler()
+    for handler in (stderr, file_handler, panel):
+        root.addHandler(handler)
+    log.info("m2gui %s, logging to %s", m2gui.__version__, path)
+    return panel
+
+
+#: Qt messages that are platform noise, logged at debug level only.
+QT_NOISE = ("propagateSizeHints",)
+QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+
+
+def qt_message_handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+    """Route Qt's own messages into Python logging (logger ``qt``)."""
+    level = QT_LEVELS.get(kind, logging.WARNING)
+    if any(noise in message for noise in QT_NOISE):
+        level = logging.DEBUG
+    logging.getLogger("qt").log(level, "%s", message)
+
+
+def install_excepthook(loop: asyncio.AbstractEventLoop) -> None:
+    """Send uncaught exceptions (Qt slots, asyncio callbacks) to the log."""
+
+    def hook(kind: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        log.critical("uncaught exception: %s", value, exc_info=(kind, value, tb))
+
+    def loop_hook(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        log.error("asyncio: %s", context.get("message"), exc_info=error)
+
+    sys.excepthook = hook
+    loop.set_exception_handler(loop_hook)
+
+
+class SignalWatcher:
+    """Ctrl+C and SIGTERM close the window, without polling.
+
+    Python runs signal handlers only when it gets control; the wake-up fd makes
+    Qt's event loop notice the signal at once.
+    """
+
+    def __init__(self, on_signal: Any) -> None:
+        self.reader, self.writer = socket.socketpair()
+        self.reader.setblocking(False)
+        self.writer.setblocking(False)
+        self.previous_fd = signal.set_wakeup_fd(self.writer.fileno())
+        self.notifier = QSocketNotifier(self.reader.fileno(), QSocketNotifier.Type.Read)
+        self.notifier.activated.connect(self._drain)
+        self.previous = {
+            sig: signal.signal(sig, lambda *a: on_signal())
+            for sig in (signal.SIGINT, signal.SIGTERM)
+        }
+
+    def _drain(self) -> None:
+        try:
+            self.reader.recv(64)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        self.notifier.setEnabled(False)
+        signal.set_wakeup_fd(self.previous_fd)
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)
+        self.reader.close()
+        self.writer.close()
+
+
+async def take_screenshot(window: MainWindow, path: Path) -> bool:
+    """Wait for the connection and the first telemetry, save the window, close it."""
+    conn = window.session.connection
+    deadline = time.monotonic() + SCREENSHOT_TIMEOUT
+    while not (conn.connected and conn.latest_telemetry):
+        if time.monotonic() > deadline:
+            log.error("screenshot: no telemetry within %g s", SCREENSHOT_TIMEOUT)
+            window.close()
+            return False
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(1.5)  # let the panels draw a few refreshes
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok = window.grab().save(str(path))
+    if ok:
+        log.info("screenshot saved to %s", path)
+    else:
+        log.error("screenshot: could not write %s", path)
+    window.close()
+    return bool(ok)
+
+
+async def run(app: QApplication, args: argparse.Namespace, panel_log: QtLogHandler) -> int:
+    """Build the window and run until it closes; return the exit code."""
+    loop = asyncio.get_running_loop()
+    install_excepthook(loop)
+    settings = open_settings(args.settings)
+    sim: ControllerSimulator | None = None
+    if args.simulate:
+        sim = ControllerSimulator(command_port=0, telemetry_port=0, all_telemetry=True)
+        await sim.start()
+        address = ("127.0.0.1", sim.command_port, sim.telemetry_port)
+    else:
+        address = (
+            args.host or str(settings.value("connection/host", "127.0.0.1")),
+            args.command_port
+            or int(settings.value("connection/command_port", DEFAULT_COMMAND_PORT)),
+            args.telemetry_port
+            or int(settings.value("connection/telemetry_port", DEFAULT_TELEMETRY_PORT)),
+        )
+    session = Session(*address, reconnect=not args.no_reconnect)
+    window = MainWindow(session, settings, panel_log, remember_address=sim is None)
+    window.connection_bar.set_address(*address)
+    closed: asyncio.Future[None] = loop.create_future()
+    window.closed.connect(lambda: closed.done() or closed.set_result(None))
+    watcher = SignalWatcher(window.close)
+    window.show()
+    exit_code = 0
+    if sim is not None or args.host:
+        window.connect_to_controller()
+    else:
+        window.open_connect_dialog()
+    screenshot = None
+    if args.screenshot:
+        screenshot = spawn(take_screenshot(window, args.screenshot), "screenshot")
+    if args.quit_after:
+        loop.call_later(args.quit_after, window.close)
+    if args.quit_when_connected:
+        session.connection.add_state_listener(
+            lambda state: state.value == "connected" and loop.call_soon(window.close)
+        )
+    try:
+        await closed
+    finally:
+        watcher.close()
+        if screenshot is not None and screenshot.done() and not screenshot.cancelled():
+            exit_code = 0 if screenshot.result() else 1
+        await session.disconnect()
+        if sim is not None:
+            await sim.stop()
+        await cancel_all()
+        log.info("m2gui closed")
+    return exit_code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run m2gui; return its exit code."""
+    args = build_parser().parse_args(argv)
+    panel_log = setup_logging(args.log_level, args.log_file)
+    qInstallMessageHandler(qt_message_handler)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("m2gui")
+    app.setApplicationVersion(m2gui.__version__)
+    app.setQuitOnLastWindowClosed(False)
+    with asyncio.Runner(loop_factory=lambda: qasync.QEventLoop(app)) as runner:
+        code = runner.run(run(app, args, panel_log))
+    logging.getLogger().removeHandler(panel_log)
+    return code

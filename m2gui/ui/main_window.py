@@ -1,0 +1,269 @@
+"""The main window: connection toolbar, panels registered in one place, menus, settings."""
+
+from __future__ import annotations
+
+import logging
+import platform
+
+import pyqtgraph
+import PySide6
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QWidget,
+)
+
+import m2gui
+from m2gui.model.session import Session
+
+from .connect_dialog import ConnectDialog
+from .connection_bar import ConnectionBar
+from .events_panel import EventsPanel
+from .log_panel import LogPanel, QtLogHandler
+from .tasks import spawn
+
+__all__ = ["MainWindow"]
+
+log = logging.getLogger(__name__)
+
+AREAS = {
+    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "right": Qt.DockWidgetArea.RightDockWidgetArea,
+    "bottom": Qt.DockWidgetArea.BottomDockWidgetArea,
+    "top": Qt.DockWidgetArea.TopDockWidgetArea,
+}
+#: Bumped when the dock layout changes so that an old saved layout is ignored.
+LAYOUT_VERSION = 2
+
+
+class MainWindow(QMainWindow):
+    """The m2gui window. Panels plug in through `add_panel`.
+
+    Parameters
+    ----------
+    session : `Session`
+        Catalogue, connection and stores.
+    settings : `QSettings`
+        Where geometry, layout and the last address are saved.
+    log_handler : `QtLogHandler` or None
+        The handler feeding the log panel (a new one if None).
+    remember_address : `bool`
+        Save the address on close (off for the embedded simulator's ports).
+    """
+
+    #: Emitted once the window has closed (the application then shuts down).
+    closed = Signal()
+
+    def __init__(
+        self,
+        session: Session,
+        settings: QSettings,
+        log_handler: QtLogHandler | None = None,
+        remember_address: bool = True,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.remember_address = remember_address
+        self.settings = settings
+        self.setWindowTitle("m2gui — LSST M2 cell controller")
+        self.setObjectName("m2gui_main_window")
+        self.setDockNestingEnabled(True)
+        self.panels: dict[str, QDockWidget] = {}
+        self.workspace = QTabWidget()
+        self.workspace.setObjectName("workspace")
+        self.workspace.setDocumentMode(True)
+        self.setCentralWidget(self.workspace)
+        self._make_actions()
+        self.connection_bar = ConnectionBar(
+            session, self.connect_action, self.disconnect_action, self
+        )
+        self.addToolBar(self.connection_bar)
+        self._make_menus()
+        self.status = QLabel()
+        self.statusBar().addPermanentWidget(self.status)
+        self.log_handler = log_handler or QtLogHandler()
+        self.events_panel = EventsPanel(session.events)
+        self.log_panel = LogPanel(self.log_handler)
+        self.add_panel("events", "Events", self.events_panel, "right")
+        self.add_panel("log", "Log", self.log_panel, "bottom")
+        self.resizeDocks([self.panels["events"]], [460], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.panels["log"]], [220], Qt.Orientation.Vertical)
+        session.connection.add_state_listener(lambda state: self._update_actions())
+        self._update_actions()
+        self._dialog: ConnectDialog | None = None
+        self._closing = False
+        self.restore_settings()
+
+    # ------------------------------------------------------------------
+    # Panels
+    # ------------------------------------------------------------------
+    def add_panel(
+        self, key: str, title: str, widget: QWidget, area: str, tabify_with: str | None = None
+    ) -> QWidget:
+        """Register a panel: a tab of the central workspace or a dock.
+
+        Parameters
+        ----------
+        key : `str`
+            Unique name (also used to save the layout).
+        title : `str`
+            Title shown to the user.
+        widget : `QWidget`
+            The panel.
+        area : `str`
+            "center", "left", "right", "top" or "bottom".
+        tabify_with : `str` or None
+            Key of a dock to share tabs with.
+        """
+        if area == "center":
+            self.workspace.addTab(widget, title)
+            widget.setObjectName(f"panel_{key}")
+            return widget
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{key}")
+        dock.setWidget(widget)
+        self.addDockWidget(AREAS[area], dock)
+        if tabify_with is not None:
+            self.tabifyDockWidget(self.panels[tabify_with], dock)
+        self.panels[key] = dock
+        action = dock.toggleViewAction()
+        action.setText(title)
+        self.view_menu.addAction(action)
+        return dock
+
+    # ------------------------------------------------------------------
+    # Actions and menus
+    # ------------------------------------------------------------------
+    def _make_actions(self) -> None:
+        self.connect_action = QAction("Connect", self)
+        self.connect_action.setShortcut(QKeySequence("Ctrl+K"))
+        self.connect_action.setToolTip("Connect to the controller (Ctrl+K)")
+        self.connect_action.triggered.connect(self.connect_to_controller)
+        self.disconnect_action = QAction("Disconnect", self)
+        self.disconnect_action.setShortcut(QKeySequence("Ctrl+Shift+K"))
+        self.disconnect_action.setToolTip("Disconnect (Ctrl+Shift+K)")
+        self.disconnect_action.triggered.connect(self.disconnect_from_controller)
+        self.connect_dialog_action = QAction("Connect to…", self)
+        self.connect_dialog_action.triggered.connect(self.open_connect_dialog)
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_action.triggered.connect(self.close)
+        self.about_action = QAction("About m2gui", self)
+        self.about_action.triggered.connect(self.show_about)
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.quit_action)
+        connection_menu = bar.addMenu("&Connection")
+        for action in (self.connect_action, self.connect_dialog_action, self.disconnect_action):
+            connection_menu.addAction(action)
+        self.view_menu = bar.addMenu("&View")
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.about_action)
+
+    def _update_actions(self) -> None:
+        conn = self.session.connection
+        idle = conn.state.value == "disconnected"
+        self.connect_action.setEnabled(idle)
+        self.connect_dialog_action.setEnabled(idle)
+        self.disconnect_action.setEnabled(not idle)
+        self.status.setText(f"{conn.host}:{conn.command_port}/{conn.telemetry_port}")
+
+    def connect_to_controller(self) -> None:
+        """Connect to the address shown in the toolbar."""
+        host, command_port, telemetry_port = self.connection_bar.address()
+        if not host or command_port == telemetry_port:
+            log.error("cannot connect: give a host and two different ports")
+            return
+        self.session.set_address(host, command_port, telemetry_port)
+        self.session.connect()
+        self._update_actions()
+
+    def disconnect_from_controller(self) -> None:
+        """Disconnect (commands in flight fail) and stop reconnecting."""
+        spawn(self.session.disconnect(), "disconnect")
+
+    def open_connect_dialog(self) -> ConnectDialog:
+        """Ask for the controller's address; connect when accepted."""
+        host, command_port, telemetry_port = self.connection_bar.address()
+        dialog = ConnectDialog(host, command_port, telemetry_port, self)
+        dialog.accepted.connect(lambda: self._dialog_accepted(dialog))
+        dialog.open()
+        self._dialog = dialog
+        return dialog
+
+    def _dialog_accepted(self, dialog: ConnectDialog) -> None:
+        self.connection_bar.set_address(*dialog.values())
+        self.connect_to_controller()
+
+    def about_text(self) -> str:
+        """Versions of m2gui and what it runs on."""
+        return (
+            f"<b>m2gui {m2gui.__version__}</b><br>"
+            "Engineering GUI for the LSST M2 cell controller.<br><br>"
+            f"Qt {qVersion()}<br>PySide6 {PySide6.__version__}<br>"
+            f"pyqtgraph {pyqtgraph.__version__}<br>Python {platform.python_version()}"
+        )
+
+    def show_about(self) -> QMessageBox:
+        """Show Help > About (window-modal, never blocking the loop)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Information, "About m2gui", self.about_text(), parent=self
+        )
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.open()
+        return box
+
+    # ------------------------------------------------------------------
+    # Settings
+    # ------------------------------------------------------------------
+    def restore_settings(self) -> None:
+        """Restore geometry, dock layout and the last address."""
+        s = self.settings
+        geometry = s.value("window/geometry")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 860)
+        state = s.value("window/state")
+        if isinstance(state, QByteArray) and int(s.value("window/layout", 0)) == LAYOUT_VERSION:
+            self.restoreState(state, LAYOUT_VERSION)
+        self.workspace.setCurrentIndex(int(s.value("window/tab", 0)))
+
+    def last_address(self) -> tuple[str, int, int]:
+        """The address saved last time (defaults: 127.0.0.1, 50010, 50011)."""
+        s = self.settings
+        return (
+            str(s.value("connection/host", "127.0.0.1")),
+            int(s.value("connection/command_port", 50010)),
+            int(s.value("connection/telemetry_port", 50011)),
+        )
+
+    def save_settings(self) -> None:
+        """Save geometry, dock layout and the current address."""
+        s = self.settings
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/state", self.saveState(LAYOUT_VERSION))
+        s.setValue("window/layout", LAYOUT_VERSION)
+        s.setValue("window/tab", self.workspace.currentIndex())
+        host, command_port, telemetry_port = self.connection_bar.address()
+        if self.remember_address:
+            s.setValue("connection/host", host)
+            s.setValue("connection/command_port", command_port)
+            s.setValue("connection/telemetry_port", telemetry_port)
+        s.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing:
+            self._closing = True
+            self.save_settings()
+            self.closed.emit()
+        event.accept()

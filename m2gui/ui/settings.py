@@ -1,0 +1,24 @@
+"""Where m2gui keeps its settings (QSettings, INI format)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+from PySide6.QtCore import QSettings
+
+__all__ = ["open_settings", "settings_path"]
+
+
+def settings_path() -> Path:
+    """``$M2GUI_SETTINGS``, or ``m2gui.ini`` in the user's config directory."""
+    env = os.environ.get("M2GUI_SETTINGS")
+    if env:
+        return Path(env)
+    return platformdirs.user_config_path("m2gui") / "m2gui.ini"
+
+
+def open_settings(path: str | Path | None = None) -> QSettings:
+    """Open the settings file (``path``, or `settings_path`)."""
+    return QSettings(str(path or settings_path()), QSettings.Format.IniFormat)

@@ -1,0 +1,250 @@
+"""The application shell against the real simulator, on a real qasync loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+import PySide6
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QColor
+
+from m2gui.model.session import Session
+from m2gui.net import Received
+from m2gui.sim import ControllerSimulator
+from m2gui.ui import events_panel as events_module
+from m2gui.ui.log_panel import QtLogHandler
+from m2gui.ui.main_window import MainWindow
+from m2gui.ui.style import HIGHLIGHT
+
+from .conftest import until
+
+
+def make_window(sim: ControllerSimulator | None, tmp_path: Path, **kw: Any) -> MainWindow:
+    port_c, port_t = (sim.command_port, sim.telemetry_port) if sim else (50010, 50011)
+    session = Session("127.0.0.1", port_c, port_t)
+    session.connection.backoff_initial = 0.05
+    session.connection.backoff_max = 0.2
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(session, settings, **kw)
+    window.connection_bar.set_address("127.0.0.1", port_c, port_t)
+    window.show()
+    return window
+
+
+async def close(window: MainWindow) -> None:
+    window.close()
+    await window.session.disconnect()
+
+
+def test_connects_and_events_fill(run_qasync: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with ControllerSimulator(command_port=0, telemetry_port=0) as sim:
+            window = make_window(sim, tmp_path)
+            bar = window.connection_bar
+            assert bar.state_label.text() == "disconnected"
+            assert window.connect_action.isEnabled()
+            window.connect_action.trigger()
+            await until(lambda: bar.state_label.text() == "connected", what="connected")
+            assert not window.connect_action.isEnabled()
+            assert window.disconnect_action.isEnabled()
+            assert not bar.host.isEnabled()
+            panel = window.events_panel
+            await until(lambda: "summaryFaultsStatus" in panel.items, what="welcome events")
+            assert "tcpIpConnected" in panel.items
+            assert "powerSystemState[Motor]" in panel.items
+            assert "powerSystemState[Communication]" in panel.items
+            assert "innerLoopControlMode[83]" in panel.items
+            hardpoints = panel.field_items[("hardpointList", "actuators")]
+            assert hardpoints.text(0) == "actuators (0-based)"
+            assert hardpoints.text(1) == "[5, 15, 25, 73, 75, 77] = B6 B16 B26 A2 A4 A6"
+            mode = panel.field_items[("closedLoopControlMode", "mode")]
+            assert mode.text(1) == "1 (Idle)"
+            await until(lambda: bar.age.text().startswith("telemetry "), what="telemetry age")
+            assert "ms" in bar.age.text()
+            await until(lambda: "tel     0/s" not in bar.rates.text(), what="telemetry rate")
+            assert panel.history_model.rowCount() >= 102
+            await close(window)
+
+    run_qasync(scenario())
+
+
+def test_disconnect_and_reconnect_from_the_ui(run_qasync: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with ControllerSimulator(command_port=0, telemetry_port=0) as sim:
+            window = make_window(sim, tmp_path)
+            bar = window.connection_bar
+            window.connect_action.trigger()
+            await until(lambda: bar.state_label.text() == "connected")
+            window.disconnect_action.trigger()
+            await until(lambda: bar.state_label.text() == "disconnected", what="disconnected")
+            assert bar.host.isEnabled()
+            assert bar.age.text() == "telemetry: none"
+            window.connect_action.trigger()
+            await until(lambda: bar.state_label.text() == "connected", what="reconnected")
+            await close(window)
+
+    run_qasync(scenario())
+
+
+def test_simulator_drop_shows_reconnecting_then_connected(run_qasync: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with ControllerSimulator(command_port=0, telemetry_port=0) as sim:
+            window = make_window(sim, tmp_path)
+            bar = window.connection_bar
+            shown: list[str] = []
+            window.session.connection.add_state_listener(
+                lambda state: shown.append(bar.state_label.text())
+            )
+            window.connect_action.trigger()
+            await until(lambda: bar.state_label.text() == "connected")
+            window.session.connection.backoff_initial = 0.3
+            await sim.stop()  # the controller goes away for a while
+            await until(lambda: bar.state_label.text().startswith("reconnecting"))
+            text = bar.state_label.text()
+            assert text == "reconnecting" or text.startswith("reconnecting in ")
+            await until(lambda: bar.age.text().startswith("telemetry"), what="age")
+            restarted = ControllerSimulator(
+                command_port=sim.command_port, telemetry_port=sim.telemetry_port
+            )
+            await restarted.start()
+            await until(lambda: bar.state_label.text() == "connected", timeout=10)
+            assert "connected" in shown and any(s.startswith("reconnecting") for s in shown)
+            await close(window)
+            await restarted.stop()
+
+    run_qasync(scenario())
+
+
+def test_stale_telemetry_is_marked(run_qasync: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with ControllerSimulator(command_port=0, telemetry_port=0, rate=20) as sim:
+            window = make_window(sim, tmp_path)
+            bar = window.connection_bar
+            window.connect_action.trigger()
+            await until(lambda: bar.age.text().startswith("telemetry "))
+            assert sim._telemetry_task is not None
+            sim._telemetry_task.cancel()  # the controller stops publishing
+            await until(lambda: "STALE" in bar.age.text(), timeout=5, what="stale")
+            await close(window)
+
+    run_qasync(scenario())
+
+
+def test_settings_round_trip(run_qasync: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        window = make_window(None, tmp_path)
+        window.resize(700, 500)  # fits the offscreen 800 x 600 screen
+        window.panels["log"].hide()
+        window.connection_bar.set_address("m2-controller.example", 50110, 50111)
+        window.close()
+        await asyncio.sleep(0.05)
+        again = make_window(None, tmp_path)
+        assert again.last_address() == ("m2-controller.example", 50110, 50111)
+        assert (again.width(), again.height()) == (700, 500)
+        assert again.panels["log"].isHidden()
+        assert not again.panels["events"].isHidden()
+        again.close()
+
+    run_qasync(scenario())
+
+
+def test_connect_dialog_checks_and_connects(run_qasync: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with ControllerSimulator(command_port=0, telemetry_port=0) as sim:
+            window = make_window(None, tmp_path)
+            dialog = window.open_connect_dialog()
+            assert dialog.isVisible()
+            dialog.host.setText("127.0.0.1")
+            dialog.command_port.setValue(sim.command_port)
+            dialog.telemetry_port.setValue(sim.command_port)
+            dialog._check()
+            assert "must differ" in dialog.error.text()
+            assert dialog.isVisible()
+            dialog.telemetry_port.setValue(sim.telemetry_port)
+            dialog._check()
+            assert not dialog.isVisible()
+            bar = window.connection_bar
+            await until(lambda: bar.state_label.text() == "connected")
+            assert bar.address() == ("127.0.0.1", sim.command_port, sim.telemetry_port)
+            await close(window)
+
+    run_qasync(scenario())
+
+
+def test_log_panel_filters_and_searches(run_qasync: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        handler = QtLogHandler()
+        logger = logging.getLogger("m2gui.test_log_panel")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        window = make_window(None, tmp_path, log_handler=handler)
+        panel = window.log_panel
+        logger.debug("a debug line")
+        logger.info("an info line")
+        logger.warning("a warning about the tangent links")
+        logger.error("an error")
+        panel.refresh()
+        assert panel.model.rowCount() == 4
+        assert panel.proxy.rowCount() == 3  # INFO and above by default
+        panel.level.setCurrentText("WARNING")
+        assert panel.proxy.rowCount() == 2
+        panel.search.setText("tangent")
+        assert panel.proxy.rowCount() == 1
+        index = panel.proxy.index(0, 3)
+        assert panel.proxy.data(index) == "a warning about the tangent links"
+        assert panel.proxy.data(panel.proxy.index(0, 1)) == "WARNING"
+        logger.removeHandler(handler)
+        window.close()
+
+    run_qasync(scenario())
+
+
+def test_changed_event_values_are_highlighted_briefly(
+    run_qasync: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(events_module, "HIGHLIGHT_FOR", 0.2)
+
+    async def scenario() -> None:
+        window = make_window(None, tmp_path)
+        store = window.session.events
+        panel = window.events_panel
+
+        def send(state: bool) -> None:
+            message = {"id": "interlock", "state": state}
+            store.on_event(Received("interlock", message, 1.0e9, "command"))
+
+        send(False)
+        panel.refresh()
+        item = panel.field_items[("interlock", "state")]
+        assert item.text(1) == "false"
+        assert item.background(1).color() != QColor(HIGHLIGHT)
+        send(True)
+        panel.refresh()
+        assert item.text(1) == "true"
+        assert item.background(1).color() == QColor(HIGHLIGHT)
+        assert panel.items["interlock"].text(1) == "×2"
+        await asyncio.sleep(0.3)
+        panel.refresh()
+        assert item.background(1).color() != QColor(HIGHLIGHT)
+        panel.history_filter.setText("interlock")
+        assert panel.history_proxy.rowCount() == 2
+        window.close()
+
+    run_qasync(scenario())
+
+
+def test_about_lists_versions(run_qasync: Any, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        window = make_window(None, tmp_path)
+        text = window.about_text()
+        assert PySide6.__version__ in text and "pyqtgraph" in text and "Python" in text
+        box = window.show_about()
+        assert box.isVisible()
+        box.close()
+        assert [a.text() for a in window.view_menu.actions()][:2] == ["Events", "Log"]
+        window.close()
+
+    run_qasync(scenario())
