@@ -180,6 +180,8 @@ class FieldSpec:
     enum: str | None = None
     description: str = ""
     index_base: int | None = None
+    elements: str = ""
+    labels: tuple[str, ...] = ()
 
     @property
     def is_array(self) -> bool:
@@ -297,6 +299,8 @@ class Catalogue:
                 enum=f.get("enum"),
                 description=f.get("description", ""),
                 index_base=f.get("index_base"),
+                elements=f.get("elements", ""),
+                labels=tuple(f.get("labels", ())),
             )
             for fname, f in spec["fields"].items()
         }

@@ -1,0 +1,382 @@
+"""Telemetry history: per-topic numpy buffers with an incremental min/max pyramid.
+
+Each topic keeps one sample-major matrix (samples x signals; every field is a
+range of columns, an array field one column per element) in a linear buffer
+with slack: appending writes one row (O(1)); when the slack is used up the
+retained rows move to the front (amortised O(1)), so the retained history is
+always one contiguous block and plotting reads views, not copies.
+
+Beside the samples, a min/max pyramid (each level reduces 4 entries of the
+level below) is updated as samples arrive. Drawing a window of n samples onto
+p pixels reads about p blocks from the right level instead of reducing n
+samples per frame: the cost of a frame follows pixels, not history length.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from m2gui.net import ControllerConnection, Received
+from m2gui.net.ratelog import RateLimitedLog
+
+from .catalogue import Catalogue, TopicSpec
+from .signals import Signal
+
+__all__ = ["Envelope", "TelemetryStore", "TopicBuffer"]
+
+log = logging.getLogger(__name__)
+
+FloatArray = npt.NDArray[np.float64]
+#: Each pyramid level reduces this many entries of the level below.
+FACTOR = 4
+#: The nominal telemetry rate, used to turn a history length into samples.
+NOMINAL_RATE_HZ = 20.0
+
+
+@dataclass
+class Envelope:
+    """Points to draw for some columns of a topic over a time window.
+
+    ``x`` (n) and ``y`` (n x columns). Where the window holds more samples than
+    asked for, each block of samples contributes two points at the block's
+    time: its minimum, then its maximum (a peak-preserving reduction).
+    """
+
+    x: FloatArray
+    y: FloatArray
+    level: int
+    samples: int
+
+
+class _Rows:
+    """A growable window of rows in a fixed array: append at the end, drop at the front."""
+
+    def __init__(self, capacity: int, width: int) -> None:
+        self.capacity = capacity
+        slack = max(capacity // 4, 16)
+        size = capacity + slack
+        self.times = np.empty(size)
+        self.mins = np.empty((size, width))
+        self.maxs: FloatArray | None = None
+        self.start = 0
+        self.end = 0
+        self.first = 0  # absolute index of row `start`
+
+    def with_maxs(self) -> _Rows:
+        self.maxs = np.empty_like(self.mins)
+        return self
+
+    @property
+    def count(self) -> int:
+        return self.end - self.start
+
+    @property
+    def next_index(self) -> int:
+        """Absolute index the next appended row will get."""
+        return self.first + self.count
+
+    def claim(self) -> int:
+        """Make room for one more row; return its array index."""
+        if self.end == len(self.times):
+            n = self.count
+            self.times[:n] = self.times[self.start : self.end]
+            self.mins[:n] = self.mins[self.start : self.end]
+            if self.maxs is not None:
+                self.maxs[:n] = self.maxs[self.start : self.end]
+            self.start, self.end = 0, n
+        row = self.end
+        self.end += 1
+        if self.count > self.capacity:
+            self.start += 1
+            self.first += 1
+        return row
+
+    def row_of(self, index: int) -> int:
+        """Array row of an absolute index (which must be retained)."""
+        return self.start + index - self.first
+
+    @property
+    def nbytes(self) -> int:
+        total = self.times.nbytes + self.mins.nbytes
+        return total + (self.maxs.nbytes if self.maxs is not None else 0)
+
+
+class TopicBuffer:
+    """The retained history of one telemetry topic, with its pyramid.
+
+    Parameters
+    ----------
+    spec : `TopicSpec`
+        The topic's fields (from the catalogue).
+    capacity : `int`
+        Samples retained.
+    """
+
+    def __init__(self, spec: TopicSpec, capacity: int) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.columns: dict[str, slice] = {}
+        self._layout: list[tuple[str, int, int, bool]] = []
+        width = 0
+        for fname, fspec in spec.fields.items():
+            w = fspec.width
+            self.columns[fname] = slice(width, width + w)
+            self._layout.append((fname, width, w, fspec.is_array))
+            width += w
+        self.width = width
+        self.capacity = capacity
+        self.raw = _Rows(capacity, width)
+        self.levels: list[_Rows] = []
+        block = FACTOR
+        while capacity // block >= 8:
+            self.levels.append(_Rows(capacity // block + 2, width).with_maxs())
+            block *= FACTOR
+        self.total = 0
+        self.version = 0
+        self.last_time = -math.inf
+        self.bad_values: dict[str, int] = {}
+        self.short_arrays: dict[str, int] = {}
+
+    # ------------------------------------------------------------------
+    @property
+    def count(self) -> int:
+        """Samples retained."""
+        return self.raw.count
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the samples and the pyramid."""
+        return self.raw.nbytes + sum(level.nbytes for level in self.levels)
+
+    def times(self) -> FloatArray:
+        """Receive times of the retained samples (a view)."""
+        return self.raw.times[self.raw.start : self.raw.end]
+
+    def values(self, columns: slice | Sequence[int] | None = None) -> FloatArray:
+        """Retained samples (a view for a slice of columns, a copy otherwise)."""
+        rows = self.raw.mins[self.raw.start : self.raw.end]
+        return rows if columns is None else rows[:, columns]
+
+    def column(self, signal: Signal) -> int:
+        """The column of one signal of this topic."""
+        cols = self.columns[signal.field]
+        return int(cols.start) + (signal.index or 0)
+
+    # ------------------------------------------------------------------
+    def append(self, t: float, message: dict[str, Any]) -> None:
+        """Store one message received at time ``t``.
+
+        Values of the wrong type become NaN and are counted per field in
+        `bad_values`; arrays of the wrong length are NaN-padded or cut and
+        counted in `short_arrays`.
+        """
+        if t < self.last_time:
+            t = self.last_time  # the wall clock stepped back: keep time order
+        self.last_time = t
+        raw = self.raw
+        row_index = raw.claim()
+        raw.times[row_index] = t
+        row = raw.mins[row_index]
+        for fname, a, w, is_array in self._layout:
+            value = message.get(fname)
+            if is_array:
+                if type(value) is list and len(value) == w:
+                    arr = np.asarray(value)
+                    if arr.dtype.kind in "fiu":
+                        row[a : a + w] = arr
+                        continue
+                    if arr.dtype.kind == "b":
+                        row[a : a + w] = arr
+                        continue
+                elif type(value) is list:
+                    arr = np.asarray(value[:w])
+                    if arr.dtype.kind in "fiub":
+                        row[a : a + w] = np.nan
+                        row[a : a + len(arr)] = arr
+                        self.short_arrays[fname] = self.short_arrays.get(fname, 0) + 1
+                        continue
+                row[a : a + w] = np.nan
+                self._bad(fname, value)
+            else:
+                kind = type(value)
+                if kind is float or kind is int or kind is bool:
+                    row[a] = value
+                else:
+                    row[a] = np.nan
+                    self._bad(fname, value)
+        self.total += 1
+        self.version += 1
+        self._reduce()
+
+    def _bad(self, fname: str, value: Any) -> None:
+        self.bad_values[fname] = self.bad_values.get(fname, 0) + 1
+        _problem_log(
+            logging.WARNING,
+            f"{self.name}.{fname}",
+            f"telemetry {self.name}.{fname}: bad value {value!r:.60} "
+            f"({self.bad_values[fname]} so far), stored as NaN",
+        )
+
+    def _reduce(self) -> None:
+        """Complete the pyramid blocks the last sample closed."""
+        total = self.total
+        lower_times = self.raw.times
+        lower_mins = self.raw.mins
+        lower_maxs = self.raw.mins
+        lower_end = self.raw.end
+        block = FACTOR
+        for level in self.levels:
+            if total % block:
+                return
+            row = level.claim()
+            a = lower_end - FACTOR
+            level.times[row] = lower_times[a]
+            level.mins[row] = lower_mins[a:lower_end].min(axis=0)
+            assert level.maxs is not None
+            level.maxs[row] = lower_maxs[a:lower_end].max(axis=0)
+            lower_times, lower_mins, lower_maxs = level.times, level.mins, level.maxs
+            lower_end = level.end
+            block *= FACTOR
+
+    # ------------------------------------------------------------------
+    def index_range(self, t0: float, t1: float) -> tuple[int, int]:
+        """Absolute sample indices ``[a0, a1)`` received within ``[t0, t1]``."""
+        times = self.times()
+        i0 = int(np.searchsorted(times, t0, "left"))
+        i1 = int(np.searchsorted(times, t1, "right"))
+        return self.raw.first + i0, self.raw.first + i1
+
+    def envelope(
+        self, columns: slice | Sequence[int], a0: int, a1: int, max_blocks: int
+    ) -> Envelope:
+        """Points to draw samples ``[a0, a1)`` of ``columns`` with about
+        ``max_blocks`` blocks (two points each) or fewer.
+
+        Complete blocks of the coarsest useful level cover the window; the
+        right edge, where that level's block is not complete yet, comes from
+        finer levels and finally raw samples.
+        """
+        raw = self.raw
+        a0 = max(a0, raw.first)
+        a1 = min(a1, raw.next_index)
+        n = max(0, a1 - a0)
+        if n <= 2 * max_blocks or not self.levels:
+            r0, r1 = raw.row_of(a0), raw.row_of(a1)
+            return Envelope(raw.times[r0:r1], raw.mins[r0:r1, columns], 0, n)
+        level_index = 1
+        block = FACTOR
+        while n / block > max_blocks and level_index < len(self.levels):
+            level_index += 1
+            block *= FACTOR
+        xs: list[FloatArray] = []
+        ys: list[FloatArray] = []
+        pos = a0
+        for k in range(level_index, 0, -1):
+            level = self.levels[k - 1]
+            size = FACTOR**k
+            b_lo = max(pos // size, level.first)
+            b_hi = min(level.next_index, a1 // size)
+            if b_hi > b_lo:
+                r0, r1 = level.row_of(b_lo), level.row_of(b_hi)
+                assert level.maxs is not None
+                mins = level.mins[r0:r1, columns]
+                maxs = level.maxs[r0:r1, columns]
+                y = np.empty((2 * (r1 - r0), mins.shape[1]))
+                y[0::2] = mins
+                y[1::2] = maxs
+                ys.append(y)
+                xs.append(np.repeat(level.times[r0:r1], 2))
+                pos = b_hi * size
+        if pos < a1:
+            r0, r1 = raw.row_of(max(pos, raw.first)), raw.row_of(a1)
+            xs.append(raw.times[r0:r1])
+            ys.append(raw.mins[r0:r1, columns])
+        return Envelope(np.concatenate(xs), np.concatenate(ys), level_index, n)
+
+    def value_at(self, t: float, columns: slice | Sequence[int]) -> tuple[float, FloatArray]:
+        """The sample nearest to time ``t``: its time and values."""
+        times = self.times()
+        if len(times) == 0:
+            raise LookupError("no samples")
+        i = int(np.searchsorted(times, t))
+        if i > 0 and (i == len(times) or t - times[i - 1] <= times[i] - t):
+            i -= 1
+        return float(times[i]), self.values()[i, columns]
+
+
+_problem_log = RateLimitedLog(log)
+
+
+class TelemetryStore:
+    """The history of every telemetry topic received, Qt-free.
+
+    Parameters
+    ----------
+    catalogue : `Catalogue`
+        Protocol catalogue (fields of each topic).
+    history : `float`
+        Seconds of history kept at the nominal 20 Hz (default 10 minutes).
+    """
+
+    def __init__(self, catalogue: Catalogue, history: float = 600.0) -> None:
+        self.catalogue = catalogue
+        self.history = history
+        self.buffers: dict[str, TopicBuffer] = {}
+        self.unknown_topics: dict[str, int] = {}
+
+    @property
+    def capacity(self) -> int:
+        """Samples kept per topic."""
+        return max(64, int(round(self.history * NOMINAL_RATE_HZ)))
+
+    def attach(self, connection: ControllerConnection) -> None:
+        """Receive every telemetry message of ``connection``."""
+        connection.subscribe(self.on_telemetry, kind="telemetry")
+
+    def on_telemetry(self, received: Received) -> None:
+        """Store one telemetry message (a connection subscriber)."""
+        buffer = self.buffers.get(received.name)
+        if buffer is None:
+            spec = self.catalogue.telemetry.get(received.name)
+            if spec is None:
+                self.unknown_topics[received.name] = self.unknown_topics.get(received.name, 0) + 1
+                return
+            buffer = self.buffers[received.name] = TopicBuffer(spec, self.capacity)
+        buffer.append(received.time, received.message)
+
+    def set_history(self, seconds: float) -> None:
+        """Change the history length; buffers start again empty."""
+        self.history = seconds
+        self.buffers.clear()
+
+    def buffer(self, topic: str) -> TopicBuffer | None:
+        """The buffer of a topic, if any sample arrived."""
+        return self.buffers.get(topic)
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by all buffers."""
+        return sum(b.nbytes for b in self.buffers.values())
+
+    @property
+    def bad_values(self) -> int:
+        """Values stored as NaN because of a wrong type, over all topics."""
+        return sum(sum(b.bad_values.values()) for b in self.buffers.values())
+
+    def signals(self) -> list[Signal]:
+        """Every signal of the catalogue, in catalogue order."""
+        out: list[Signal] = []
+        for topic, spec in self.catalogue.telemetry.items():
+            for fname, fspec in spec.fields.items():
+                if fspec.is_array:
+                    out.extend(Signal(topic, fname, i) for i in range(fspec.width))
+                else:
+                    out.append(Signal(topic, fname))
+        return out
