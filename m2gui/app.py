@@ -64,7 +64,18 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="once connected and telemetry is shown, save the window as PNG and quit",
     )
+    parser.add_argument(
+        "--layout", type=Path, metavar="PATH", help="plot layout (JSON) to open at start"
+    )
+    parser.add_argument(
+        "--history",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="telemetry history kept for plots (default 600 s at 20 Hz)",
+    )
     parser.add_argument("--version", action="version", version=f"m2gui {m2gui.__version__}")
+    parser.add_argument("--screenshot-after", type=float, default=1.5, help=argparse.SUPPRESS)
     parser.add_argument("--settings", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--quit-after", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--quit-when-connected", action="store_true", help=argparse.SUPPRESS)
@@ -159,7 +170,7 @@ class SignalWatcher:
         self.writer.close()
 
 
-async def take_screenshot(window: MainWindow, path: Path) -> bool:
+async def take_screenshot(window: MainWindow, path: Path, settle: float = 1.5) -> bool:
     """Wait for the connection and the first telemetry, save the window, close it."""
     conn = window.session.connection
     deadline = time.monotonic() + SCREENSHOT_TIMEOUT
@@ -169,7 +180,7 @@ async def take_screenshot(window: MainWindow, path: Path) -> bool:
             window.close()
             return False
         await asyncio.sleep(0.05)
-    await asyncio.sleep(1.5)  # let the panels draw a few refreshes
+    await asyncio.sleep(settle)  # let the panels draw a few refreshes
     path.parent.mkdir(parents=True, exist_ok=True)
     ok = window.grab().save(str(path))
     if ok:
@@ -198,8 +209,10 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: QtLogHandl
             args.telemetry_port
             or int(settings.value("connection/telemetry_port", DEFAULT_TELEMETRY_PORT)),
         )
-    session = Session(*address, reconnect=not args.no_reconnect)
+    session = Session(*address, reconnect=not args.no_reconnect, history=args.history)
     window = MainWindow(session, settings, panel_log, remember_address=sim is None)
+    if args.layout is not None:
+        window.plot_area.load_layout(str(args.layout))
     window.connection_bar.set_address(*address)
     closed: asyncio.Future[None] = loop.create_future()
     window.closed.connect(lambda: closed.done() or closed.set_result(None))
@@ -212,7 +225,7 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: QtLogHandl
         window.open_connect_dialog()
     screenshot = None
     if args.screenshot:
-        screenshot = spawn(take_screenshot(window, args.screenshot), "screenshot")
+        screenshot = spawn(take_screenshot(window, args.screenshot, args.screenshot_after), "screenshot")
     if args.quit_after:
         loop.call_later(args.quit_after, window.close)
     if args.quit_when_connected:

@@ -6,6 +6,7 @@ from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT, ControllerCo
 
 from .catalogue import Catalogue, load_catalogue
 from .events import EventStore
+from .telemetry import TelemetryStore
 
 __all__ = ["Session"]
 
@@ -24,6 +25,8 @@ class Session:
         Reconnect after drops.
     catalogue : `Catalogue` or None
         Protocol catalogue (default: the packaged one).
+    history : `float`
+        Seconds of telemetry history kept (at 20 Hz).
     """
 
     def __init__(
@@ -34,6 +37,7 @@ class Session:
         *,
         reconnect: bool = True,
         catalogue: Catalogue | None = None,
+        history: float = 600.0,
     ) -> None:
         self.catalogue = catalogue or load_catalogue()
         self.connection = ControllerConnection(
@@ -46,6 +50,8 @@ class Session:
         )
         self.events = EventStore(self.catalogue)
         self.events.attach(self.connection)
+        self.telemetry = TelemetryStore(self.catalogue, history)
+        self.telemetry.attach(self.connection)
 
     def set_address(self, host: str, command_port: int, telemetry_port: int) -> None:
         """Point the (disconnected) connection at another controller."""

@@ -52,8 +52,10 @@ def parse_signal(text: str, catalogue: Catalogue | None = None) -> Signal:
         if fspec is None:
             raise ValueError(f"{text!r}: {topic} has no field {field!r}")
         if fspec.is_array != (signal.index is not None):
-            raise ValueError(f"{text!r}: {topic}.{field} needs " + (
-                "an element index [i]" if fspec.is_array else "no element index"))
+            raise ValueError(
+                f"{text!r}: {topic}.{field} needs "
+                + ("an element index [i]" if fspec.is_array else "no element index")
+            )
         if signal.index is not None and signal.index >= fspec.width:
             raise ValueError(f"{text!r}: index beyond the {fspec.width} elements")
     return signal

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -330,11 +330,16 @@ class TelemetryStore:
         self.history = history
         self.buffers: dict[str, TopicBuffer] = {}
         self.unknown_topics: dict[str, int] = {}
+        self._listeners: list[Callable[[str], None]] = []
+
+    def add_listener(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(topic)`` after each stored message (keep it cheap)."""
+        self._listeners.append(callback)
 
     @property
     def capacity(self) -> int:
         """Samples kept per topic."""
-        return max(64, int(round(self.history * NOMINAL_RATE_HZ)))
+        return max(64, round(self.history * NOMINAL_RATE_HZ))
 
     def attach(self, connection: ControllerConnection) -> None:
         """Receive every telemetry message of ``connection``."""
@@ -350,6 +355,8 @@ class TelemetryStore:
                 return
             buffer = self.buffers[received.name] = TopicBuffer(spec, self.capacity)
         buffer.append(received.time, received.message)
+        for listener in self._listeners:
+            listener(received.name)
 
     def set_history(self, seconds: float) -> None:
         """Change the history length; buffers start again empty."""

@@ -11,6 +11,7 @@ from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -19,12 +20,15 @@ from PySide6.QtWidgets import (
 )
 
 import m2gui
+from m2gui.model.plot_layout import DEFAULT_LAYOUT, PlotLayout
 from m2gui.model.session import Session
 
 from .connect_dialog import ConnectDialog
 from .connection_bar import ConnectionBar
 from .events_panel import EventsPanel
 from .log_panel import LogPanel, QtLogHandler
+from .plots.area import PlotArea
+from .plots.browser import SignalBrowser
 from .tasks import spawn
 
 __all__ = ["MainWindow"]
@@ -38,7 +42,7 @@ AREAS = {
     "top": Qt.DockWidgetArea.TopDockWidgetArea,
 }
 #: Bumped when the dock layout changes so that an old saved layout is ignored.
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 
 
 class MainWindow(QMainWindow):
@@ -88,12 +92,18 @@ class MainWindow(QMainWindow):
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status)
         self.log_handler = log_handler or QtLogHandler()
+        self.plot_area = PlotArea(session.telemetry, session.catalogue)
+        self.signal_browser = SignalBrowser(session.catalogue)
+        self.signal_browser.plot_requested.connect(self.plot_area.plot)
         self.events_panel = EventsPanel(session.events)
         self.log_panel = LogPanel(self.log_handler)
+        self.add_panel("plots", "Plots", self.plot_area, "center")
+        self.add_panel("signals", "Signals", self.signal_browser, "left")
         self.add_panel("events", "Events", self.events_panel, "right")
         self.add_panel("log", "Log", self.log_panel, "bottom")
-        self.resizeDocks([self.panels["events"]], [460], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.panels["log"]], [220], Qt.Orientation.Vertical)
+        self.resizeDocks([self.panels["signals"]], [270], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.panels["events"]], [420], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.panels["log"]], [170], Qt.Orientation.Vertical)
         session.connection.add_state_listener(lambda state: self._update_actions())
         self._update_actions()
         self._dialog: ConnectDialog | None = None
@@ -161,6 +171,11 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        open_layout = file_menu.addAction("Open plot layout…")
+        open_layout.triggered.connect(lambda: self._layout_dialog(save=False))
+        save_layout = file_menu.addAction("Save plot layout…")
+        save_layout.triggered.connect(lambda: self._layout_dialog(save=True))
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         connection_menu = bar.addMenu("&Connection")
         for action in (self.connect_action, self.connect_dialog_action, self.disconnect_action):
@@ -204,6 +219,19 @@ class MainWindow(QMainWindow):
         self.connection_bar.set_address(*dialog.values())
         self.connect_to_controller()
 
+    def _layout_dialog(self, save: bool) -> QFileDialog:
+        dialog = QFileDialog(self, "Save plot layout" if save else "Open plot layout")
+        dialog.setNameFilter("Plot layouts (*.json)")
+        dialog.setDefaultSuffix("json")
+        if save:
+            dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+            dialog.fileSelected.connect(self.plot_area.save_layout)
+        else:
+            dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+            dialog.fileSelected.connect(self.plot_area.load_layout)
+        dialog.open()
+        return dialog
+
     def about_text(self) -> str:
         """Versions of m2gui and what it runs on."""
         return (
@@ -237,6 +265,14 @@ class MainWindow(QMainWindow):
         if isinstance(state, QByteArray) and int(s.value("window/layout", 0)) == LAYOUT_VERSION:
             self.restoreState(state, LAYOUT_VERSION)
         self.workspace.setCurrentIndex(int(s.value("window/tab", 0)))
+        layout = DEFAULT_LAYOUT
+        saved = s.value("plots/layout")
+        if isinstance(saved, str) and saved:
+            try:
+                layout = PlotLayout.from_json(saved, self.session.catalogue)
+            except ValueError as error:
+                log.warning("ignoring the saved plot layout: %s", error)
+        self.plot_area.apply_layout(layout)
 
     def last_address(self) -> tuple[str, int, int]:
         """The address saved last time (defaults: 127.0.0.1, 50010, 50011)."""
@@ -254,6 +290,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/state", self.saveState(LAYOUT_VERSION))
         s.setValue("window/layout", LAYOUT_VERSION)
         s.setValue("window/tab", self.workspace.currentIndex())
+        s.setValue("plots/layout", self.plot_area.to_layout().to_json())
         host, command_port, telemetry_port = self.connection_bar.address()
         if self.remember_address:
             s.setValue("connection/host", host)

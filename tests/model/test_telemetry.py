@@ -56,8 +56,10 @@ def test_envelope_keeps_every_extreme(n: int, lo: float, hi: float, max_blocks: 
     rng = np.random.default_rng(n)
     data = rng.normal(size=n)
     for i, v in enumerate(data):
-        buffer.append(float(i), {"motorVoltage": float(v), "motorCurrent": 0.0,
-                                 "commVoltage": 0.0, "commCurrent": 0.0})
+        buffer.append(
+            float(i),
+            {"motorVoltage": float(v), "motorCurrent": 0.0, "commVoltage": 0.0, "commCurrent": 0.0},
+        )
     t0, t1 = sorted((lo * n, hi * n))
     a0, a1 = buffer.index_range(t0, t1)
     col = buffer.columns["motorVoltage"]
@@ -116,8 +118,10 @@ def test_pyramid_levels_match_brute_force() -> None:
 def test_bad_values_become_nan_counted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     buffer = TopicBuffer(CAT.telemetry["powerStatus"], 64)
     with caplog.at_level(logging.WARNING):
-        buffer.append(1.0, {"motorVoltage": "high", "motorCurrent": None,
-                            "commVoltage": [1], "commCurrent": 2.5})
+        buffer.append(
+            1.0,
+            {"motorVoltage": "high", "motorCurrent": None, "commVoltage": [1], "commCurrent": 2.5},
+        )
     values = buffer.values()[0]
     assert np.isnan(values[:3]).all() and values[3] == 2.5
     assert buffer.bad_values == {"motorVoltage": 1, "motorCurrent": 1, "commVoltage": 1}
@@ -173,8 +177,14 @@ def test_signal_names_and_labels(catalogue: Catalogue) -> None:
     s = parse_signal("axialForce.measured[12]", catalogue)
     assert s == Signal("axialForce", "measured", 12) and s.name == "axialForce.measured[12]"
     assert parse_signal("powerStatus.motorVoltage", catalogue).index is None
-    for bad in ("axialForce", "axialForce.measured", "nope.x", "axialForce.nope[1]",
-                "axialForce.measured[72]", "powerStatus.motorVoltage[0]"):
+    for bad in (
+        "axialForce",
+        "axialForce.measured",
+        "nope.x",
+        "axialForce.nope[1]",
+        "axialForce.measured[72]",
+        "powerStatus.motorVoltage[0]",
+    ):
         with pytest.raises(ValueError):
             parse_signal(bad, catalogue)
     assert element_labels(catalogue.telemetry["axialForce"].fields["measured"])[:2] == ["B1", "B2"]

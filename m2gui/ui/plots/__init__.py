@@ -1,0 +1,1 @@
+"""Live telemetry plots: panels, the area holding them, the signal browser, export."""

@@ -1,0 +1,215 @@
+"""`PlotArea`: the plot panels, one display-rate refresh timer, layouts."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from m2gui.model.catalogue import Catalogue
+from m2gui.model.plot_layout import PanelLayout, PlotLayout
+from m2gui.model.telemetry import TelemetryStore
+
+from .panel import PlotPanel
+
+__all__ = ["PlotArea"]
+
+log = logging.getLogger(__name__)
+
+
+class PlotArea(QWidget):
+    """Plot panels stacked in a splitter, added and removed by the user.
+
+    Redraws are driven by one single-shot `QTimer`, started when new samples
+    arrive (or a view changes) and never sooner than one display period after
+    the previous frame: frames follow the data with little delay and never
+    exceed the display rate. A panel redraws only when its data or its view
+    changed.
+
+    Parameters
+    ----------
+    store : `TelemetryStore`
+        The telemetry history.
+    catalogue : `Catalogue`
+        Protocol catalogue.
+    refresh_hz : `float`
+        Display refresh rate (default 30).
+    """
+
+    #: Emitted when panels, signals or options change.
+    layout_changed = Signal()
+
+    def __init__(
+        self,
+        store: TelemetryStore,
+        catalogue: Catalogue,
+        refresh_hz: float = 30.0,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.store = store
+        self.catalogue = catalogue
+        self.origin = time.time()
+        self.panels: list[PlotPanel] = []
+        self.current: PlotPanel | None = None
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.setChildrenCollapsible(False)
+        add = QPushButton("+ Panel")
+        add.setToolTip("Add an empty plot panel")
+        add.clicked.connect(lambda: self.add_panel())
+        self.rate_box = QDoubleSpinBox()
+        self.rate_box.setRange(1, 120)
+        self.rate_box.setDecimals(0)
+        self.rate_box.setSuffix(" Hz")
+        self.rate_box.setToolTip("Display refresh rate")
+        self.rate_box.valueChanged.connect(self.set_refresh_rate)
+        self.memory = QLabel()
+        self.memory.setToolTip("Memory held by the telemetry history")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(4, 2, 4, 2)
+        bar.addWidget(add)
+        bar.addStretch(1)
+        bar.addWidget(self.memory)
+        bar.addWidget(QLabel("refresh"))
+        bar.addWidget(self.rate_box)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.splitter, 1)
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self.refresh)
+        self.frames = 0
+        self.live = True
+        self._last_frame = 0.0
+        self._last_memory = 0.0
+        self.set_refresh_rate(refresh_hz)
+        store.add_listener(self._data_arrived)
+        self.memory_timer = QTimer(self)
+        self.memory_timer.setInterval(1000)
+        self.memory_timer.timeout.connect(self._show_memory)
+        self.memory_timer.start()
+
+    # ------------------------------------------------------------------
+    def set_refresh_rate(self, hz: float) -> None:
+        """Redraw at most ``hz`` times a second."""
+        self.refresh_hz = float(hz)
+        if self.rate_box.value() != hz:
+            self.rate_box.setValue(hz)
+        self.layout_changed.emit()
+
+    def set_live(self, live: bool) -> None:
+        """Redraw on new data (True), or only when `refresh` is called (tests)."""
+        self.live = live
+        if not live:
+            self.timer.stop()
+
+    def request_frame(self) -> None:
+        """Schedule a redraw, one display period after the previous at the soonest."""
+        if not self.live or self.timer.isActive():
+            return
+        wait = self._last_frame + 1.0 / self.refresh_hz - time.monotonic()
+        self.timer.start(max(0, int(wait * 1000)))
+
+    def _data_arrived(self, topic: str) -> None:
+        if not self.timer.isActive() and self.live:
+            self.request_frame()
+
+    def refresh(self) -> None:
+        """Redraw the panels whose data or view changed."""
+        self._last_frame = time.monotonic()
+        for panel in self.panels:
+            if panel.isVisible() and panel.refresh():
+                self.frames += 1
+
+    def _show_memory(self) -> None:
+        bad = self.store.bad_values
+        text = f"history {self.store.nbytes / 2**20:.1f} MiB"
+        if bad:
+            text += f", {bad} bad values"
+        self.memory.setText(text)
+
+    def add_panel(self, layout: PanelLayout | None = None) -> PlotPanel:
+        """Add a panel (empty, or as ``layout`` says) and make it current."""
+        panel = PlotPanel(self.store, self.catalogue, self.origin)
+        panel.setObjectName(f"plot_panel_{len(self.panels)}")
+        panel.close_requested.connect(lambda: self.remove_panel(panel))
+        panel.activated.connect(lambda: self._set_current(panel))
+        panel.changed.connect(self.layout_changed.emit)
+        panel.redraw_needed.connect(self.request_frame)
+        if layout is not None:
+            panel.apply_layout(layout)
+        self.panels.append(panel)
+        self.splitter.addWidget(panel)
+        self._set_current(panel)
+        self.layout_changed.emit()
+        return panel
+
+    def remove_panel(self, panel: PlotPanel) -> None:
+        """Remove a panel."""
+        if panel not in self.panels:
+            return
+        self.panels.remove(panel)
+        panel.hide()
+        panel.setParent(None)
+        panel.deleteLater()
+        if self.current is panel:
+            self.current = self.panels[-1] if self.panels else None
+        self.layout_changed.emit()
+
+    def _set_current(self, panel: PlotPanel) -> None:
+        self.current = panel
+        for p in self.panels:
+            p.title_label.setStyleSheet(
+                "font-weight: bold; text-decoration: underline"
+                if p is panel
+                else "font-weight: bold"
+            )
+
+    def plot(self, names: list[str]) -> PlotPanel:
+        """Add signals to the current panel (a new one if there is none)."""
+        panel = self.current or self.add_panel()
+        panel.add_signal_names(names)
+        return panel
+
+    # ------------------------------------------------------------------
+    def to_layout(self) -> PlotLayout:
+        """All panels as a `PlotLayout`."""
+        return PlotLayout(panels=[p.to_layout() for p in self.panels], refresh_hz=self.refresh_hz)
+
+    def apply_layout(self, layout: PlotLayout) -> None:
+        """Replace the panels with those of ``layout``."""
+        for panel in list(self.panels):
+            self.remove_panel(panel)
+        for panel_layout in layout.panels:
+            self.add_panel(panel_layout)
+        self.set_refresh_rate(layout.refresh_hz)
+        if self.panels:
+            self._set_current(self.panels[0])
+
+    def save_layout(self, path: str) -> None:
+        """Write the layout to a JSON file."""
+        self.to_layout().save(path)
+        log.info("plot layout saved to %s", path)
+
+    def load_layout(self, path: str) -> bool:
+        """Read a layout file; a bad file is logged and changes nothing."""
+        try:
+            layout = PlotLayout.load(path, self.catalogue)
+        except (OSError, ValueError) as error:
+            log.error("cannot load plot layout %s: %s", path, error)
+            return False
+        self.apply_layout(layout)
+        log.info("plot layout loaded from %s", path)
+        return True
