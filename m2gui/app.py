@@ -225,7 +225,9 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: QtLogHandl
         window.open_connect_dialog()
     screenshot = None
     if args.screenshot:
-        screenshot = spawn(take_screenshot(window, args.screenshot, args.screenshot_after), "screenshot")
+        screenshot = spawn(
+            take_screenshot(window, args.screenshot, args.screenshot_after), "screenshot"
+        )
     if args.quit_after:
         loop.call_later(args.quit_after, window.close)
     if args.quit_when_connected:

@@ -72,6 +72,7 @@ class Param:
     description: str = ""
     index_base: int | None = None
     display: str = ""
+    choices_from: str = ""
 
     @property
     def is_array(self) -> bool:
@@ -277,6 +278,7 @@ class Catalogue:
                 description=p.get("description", ""),
                 index_base=p.get("index_base"),
                 display=p.get("display", ""),
+                choices_from=p.get("choices_from", ""),
             )
         return CommandSpec(
             name=name,

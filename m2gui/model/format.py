@@ -52,3 +52,48 @@ def _plain(value: Any) -> str:
         more = f", ... ({len(value)} values)" if len(value) > MAX_LIST_ITEMS else ""
         return "[" + ", ".join(items) + more + "]"
     return str(value)
+
+
+def parse_index_list(text: str) -> list[int]:
+    """Parse ``"0-3, 7, 80-83"`` into ``[0, 1, 2, 3, 7, 80, 81, 82, 83]``.
+
+    Raises
+    ------
+    ValueError
+        If a part is not a number or an ascending ``a-b`` range.
+    """
+    out: list[int] = []
+    for part in text.replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "-" in part[1:]:
+            lo_text, hi_text = part.split("-", 1)
+            try:
+                lo, hi = int(lo_text), int(hi_text)
+            except ValueError:
+                raise ValueError(f"{part!r} is not a range a-b") from None
+            if hi < lo:
+                raise ValueError(f"{part!r}: the range goes down")
+            out.extend(range(lo, hi + 1))
+        else:
+            try:
+                out.append(int(part))
+            except ValueError:
+                raise ValueError(f"{part!r} is not a whole number") from None
+    return out
+
+
+def format_index_list(values: list[int]) -> str:
+    """The inverse of `parse_index_list`: consecutive runs become ranges."""
+    parts: list[str] = []
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and values[j + 1] == values[j] + 1:
+            j += 1
+        parts.append(str(values[i]) if j - i < 2 else f"{values[i]}-{values[j]}")
+        if 0 < j - i < 2:
+            parts.append(str(values[j]))
+        i = j + 1
+    return ", ".join(parts)

@@ -6,6 +6,7 @@ from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT, ControllerCo
 
 from .catalogue import Catalogue, load_catalogue
 from .events import EventStore
+from .history import CommandHistory, Preferences
 from .telemetry import TelemetryStore
 
 __all__ = ["Session"]
@@ -52,6 +53,9 @@ class Session:
         self.events.attach(self.connection)
         self.telemetry = TelemetryStore(self.catalogue, history)
         self.telemetry.attach(self.connection)
+        self.history = CommandHistory()
+        self.history.attach(self.connection)
+        self.preferences = Preferences()
 
     def set_address(self, host: str, command_port: int, telemetry_port: int) -> None:
         """Point the (disconnected) connection at another controller."""

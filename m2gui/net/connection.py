@@ -211,9 +211,13 @@ class ControllerConnection:
         """Call ``callback(state)`` on every state change."""
         self._state_listeners.append(callback)
 
-    def add_command_listener(self, callback: CommandListener) -> None:
-        """Call ``callback(record)`` when a command is sent and on each reply."""
+    def add_command_listener(self, callback: CommandListener) -> Callable[[], None]:
+        """Call ``callback(record)`` when a command is sent and on each reply.
+
+        Returns a function that removes the listener.
+        """
         self._command_listeners.append(callback)
+        return lambda: self._command_listeners.remove(callback)
 
     def add_traffic_listener(self, callback: TrafficListener) -> Callable[[], None]:
         """Call ``callback(port, direction, message, time)`` for every message."""

@@ -20,9 +20,13 @@ from PySide6.QtWidgets import (
 )
 
 import m2gui
+from m2gui.model.history import Preferences
 from m2gui.model.plot_layout import DEFAULT_LAYOUT, PlotLayout
 from m2gui.model.session import Session
 
+from .commands.console import ConsolePanel
+from .commands.history_panel import HistoryPanel
+from .commands.panel import CommandPanel
 from .connect_dialog import ConnectDialog
 from .connection_bar import ConnectionBar
 from .events_panel import EventsPanel
@@ -42,7 +46,7 @@ AREAS = {
     "top": Qt.DockWidgetArea.TopDockWidgetArea,
 }
 #: Bumped when the dock layout changes so that an old saved layout is ignored.
-LAYOUT_VERSION = 3
+LAYOUT_VERSION = 4
 
 
 class MainWindow(QMainWindow):
@@ -97,13 +101,24 @@ class MainWindow(QMainWindow):
         self.signal_browser.plot_requested.connect(self.plot_area.plot)
         self.events_panel = EventsPanel(session.events)
         self.log_panel = LogPanel(self.log_handler)
+        self.command_panel = CommandPanel(session)
+        self.history_panel = HistoryPanel(session.history)
+        self.console_panel = ConsolePanel(session)
+        self.history_panel.resend_requested.connect(self.resend)
         self.add_panel("plots", "Plots", self.plot_area, "center")
         self.add_panel("signals", "Signals", self.signal_browser, "left")
         self.add_panel("events", "Events", self.events_panel, "right")
+        self.add_panel("commands", "Commands", self.command_panel, "right", tabify_with="events")
         self.add_panel("log", "Log", self.log_panel, "bottom")
-        self.resizeDocks([self.panels["signals"]], [270], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.panels["events"]], [420], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.panels["log"]], [170], Qt.Orientation.Vertical)
+        self.add_panel(
+            "history", "Command history", self.history_panel, "bottom", tabify_with="log"
+        )
+        self.add_panel("console", "Console", self.console_panel, "bottom", tabify_with="log")
+        self.panels["commands"].raise_()
+        self.panels["history"].raise_()
+        self.resizeDocks([self.panels["signals"]], [250], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.panels["events"]], [520], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.panels["log"]], [190], Qt.Orientation.Vertical)
         session.connection.add_state_listener(lambda state: self._update_actions())
         self._update_actions()
         self._dialog: ConnectDialog | None = None
@@ -219,6 +234,12 @@ class MainWindow(QMainWindow):
         self.connection_bar.set_address(*dialog.values())
         self.connect_to_controller()
 
+    def resend(self, name: str, params: dict[str, object]) -> None:
+        """Put a past command back in the command form and show it."""
+        self.command_panel.load(name, params)
+        self.panels["commands"].show()
+        self.panels["commands"].raise_()
+
     def _layout_dialog(self, save: bool) -> QFileDialog:
         dialog = QFileDialog(self, "Save plot layout" if save else "Open plot layout")
         dialog.setNameFilter("Plot layouts (*.json)")
@@ -273,6 +294,10 @@ class MainWindow(QMainWindow):
             except ValueError as error:
                 log.warning("ignoring the saved plot layout: %s", error)
         self.plot_area.apply_layout(layout)
+        prefs = s.value("commands/preferences")
+        if isinstance(prefs, str):
+            self.session.preferences = Preferences.from_json(prefs)
+            self.command_panel._fill_tree()
 
     def last_address(self) -> tuple[str, int, int]:
         """The address saved last time (defaults: 127.0.0.1, 50010, 50011)."""
@@ -291,6 +316,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/layout", LAYOUT_VERSION)
         s.setValue("window/tab", self.workspace.currentIndex())
         s.setValue("plots/layout", self.plot_area.to_layout().to_json())
+        s.setValue("commands/preferences", self.session.preferences.to_json())
         host, command_port, telemetry_port = self.connection_bar.address()
         if self.remember_address:
             s.setValue("connection/host", host)

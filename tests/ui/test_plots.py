@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt
 from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtWidgets import QToolButton
 from pytestqt.qtbot import QtBot
 
 from m2gui.model import load_catalogue
@@ -252,7 +253,8 @@ def test_panels_added_and_removed(area: PlotArea) -> None:
     assert area.current is second
     area.plot(["position.x"])
     assert [s.name for s in second.signals] == ["position.x"]
-    second.close_requested.emit()
+    close = next(b for b in second.findChildren(QToolButton) if b.text() == "✕")
+    close.click()
     assert area.panels == [first] and area.current is first
 
 
@@ -352,6 +354,7 @@ def test_data_appears_from_the_simulator(run_qasync: Any, qtbot: QtBot, tmp_path
         async with ControllerSimulator(command_port=0, telemetry_port=0, all_telemetry=True) as sim:
             session = Session("127.0.0.1", sim.command_port, sim.telemetry_port, history=60)
             area = PlotArea(session.telemetry, session.catalogue, refresh_hz=30)
+            qtbot.addWidget(area)
             area.resize(1000, 600)
             area.show()
             panel = area.add_panel(
@@ -371,7 +374,7 @@ def test_data_appears_from_the_simulator(run_qasync: Any, qtbot: QtBot, tmp_path
     run_qasync(scenario())
 
 
-def test_main_window_has_plots_and_signals(run_qasync: Any, tmp_path: Path) -> None:
+def test_main_window_has_plots_and_signals(run_qasync: Any, tmp_path: Path, qtbot: QtBot) -> None:
     from PySide6.QtCore import QSettings
 
     from m2gui.ui.main_window import MainWindow
@@ -380,12 +383,14 @@ def test_main_window_has_plots_and_signals(run_qasync: Any, tmp_path: Path) -> N
         session = Session()
         settings = QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)
         window = MainWindow(session, settings)
+        qtbot.addWidget(window)
         assert [p.title for p in window.plot_area.to_layout().panels] == [
             p.title for p in DEFAULT_LAYOUT.panels
         ]
         window.plot_area.panels[0].set_window(10.0)
         window.close()
         again = MainWindow(Session(), settings)
+        qtbot.addWidget(again)
         assert again.plot_area.to_layout().panels[0].window == 10.0
         again.close()
         await asyncio.sleep(0)

@@ -245,7 +245,7 @@ class PlotPanel(QWidget):
         self.status = QLabel()
         self.toolbar.addWidget(self.status)
         close = self._button("✕", "Close this panel")
-        close.clicked.connect(self.close_requested.emit)
+        close.clicked.connect(lambda: self.close_requested.emit())
 
     def _fill_curves_menu(self) -> None:
         menu = self.curves_menu

@@ -1,0 +1,63 @@
+"""Sending commands: validation, the command-source rule, the catalogue's timeouts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from m2gui.net import CommandRecord
+
+if TYPE_CHECKING:
+    from .session import Session
+
+__all__ = ["SOURCE_COMMAND", "CommandBlocked", "blocked_reason", "send_command"]
+
+#: The one command allowed while the CSC holds command.
+SOURCE_COMMAND = "switchCommandSource"
+
+
+class CommandBlocked(Exception):
+    """The command may not be sent now (disconnected, or the CSC commands)."""
+
+
+def csc_has_command(session: Session) -> bool:
+    """True when the controller reports that the CSC holds command."""
+    return session.events.value("commandableByDDS", "state") is True
+
+
+def blocked_reason(session: Session, name: str) -> str | None:
+    """Why ``name`` may not be sent now, or None if it may."""
+    if not session.connection.connected:
+        return "not connected to the controller"
+    if csc_has_command(session) and name != SOURCE_COMMAND:
+        return (
+            "the CSC holds command (commandableByDDS is true): only "
+            f"{SOURCE_COMMAND} is allowed until you take command"
+        )
+    return None
+
+
+async def send_command(
+    session: Session, name: str, params: dict[str, Any] | None, *, validate: bool = True
+) -> CommandRecord:
+    """Validate, check the command-source rule, send and wait for success.
+
+    Raises
+    ------
+    CommandValidationError
+        The parameters do not match the catalogue (nothing was sent).
+    CommandBlocked
+        Disconnected, or the CSC holds command (nothing was sent).
+    CommandError
+        The controller's noack or fail, a timeout or a disconnect.
+    """
+    catalogue = session.catalogue
+    timeout = None
+    if validate:
+        params = catalogue.validate_command(name, params)
+        timeout = catalogue.commands[name].timeout
+    elif name in catalogue.commands:
+        timeout = catalogue.commands[name].timeout
+    reason = blocked_reason(session, name)
+    if reason is not None:
+        raise CommandBlocked(f"{name} not sent: {reason}")
+    return await session.connection.command(name, params or {}, timeout=timeout)

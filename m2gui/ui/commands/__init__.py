@@ -1,0 +1,1 @@
+"""Command panels: generated forms, history, raw console."""

@@ -1,0 +1,217 @@
+"""`HistoryPanel`: every command sent, its replies, latencies and outcome."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from m2gui.model.history import CommandHistory
+from m2gui.net import CommandRecord, Outcome
+
+from ..style import format_time
+
+__all__ = ["HistoryModel", "HistoryPanel"]
+
+log = logging.getLogger(__name__)
+
+Index = QModelIndex | QPersistentModelIndex
+OUTCOME_COLORS = {
+    Outcome.SUCCESS: QColor("#2e9d4f"),
+    Outcome.ACK: QColor("#c9a000"),
+    Outcome.SENT: QColor("#8a8a8a"),
+}
+FAILED = QColor("#d03030")
+
+
+def _ms(value: float | None) -> str:
+    return "" if value is None else f"{value * 1e3:.1f}"
+
+
+class HistoryModel(QAbstractTableModel):
+    """The command history as rows; the newest last."""
+
+    HEADERS = ("Time", "Command", "Parameters", "Seq", "Ack ms", "Done ms", "Outcome", "Reason")
+
+    def __init__(self, history: CommandHistory, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history = history
+        self.rows: list[CommandRecord] = []
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.HEADERS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        record = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            params = json.dumps(record.params)
+            values = (
+                format_time(record.sent_at),
+                record.name,
+                params if len(params) <= 60 else params[:57] + "…",
+                str(record.sequence_id),
+                _ms(record.ack_latency),
+                _ms(record.done_latency),
+                record.outcome.value,
+                "; ".join(filter(None, [record.reason, *record.user_info])),
+            )
+            return values[column]
+        if role == Qt.ItemDataRole.ForegroundRole and column == 6:
+            return OUTCOME_COLORS.get(record.outcome, FAILED)
+        if role == Qt.ItemDataRole.ToolTipRole and column == 2:
+            return json.dumps(record.params, indent=1)[:2000]
+        return None
+
+    def sync(self) -> None:
+        """Catch up with the history (new rows, changed outcomes)."""
+        records = list(self.history.records)
+        if records[: len(self.rows)] != self.rows:
+            self.beginResetModel()
+            self.rows = records
+            self.endResetModel()
+            return
+        if len(records) > len(self.rows):
+            first = len(self.rows)
+            self.beginInsertRows(QModelIndex(), first, len(records) - 1)
+            self.rows = records
+            self.endInsertRows()
+        if self.rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, 7))
+
+
+class HistoryPanel(QWidget):
+    """The command history with details, re-send and CSV export."""
+
+    #: Emitted with (name, params) to put a past command back in the form.
+    resend_requested = Signal(str, dict)
+
+    def __init__(self, history: CommandHistory, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.history = history
+        self.model = HistoryModel(history, self)
+        self.table = QTableView()
+        self.table.setObjectName("history_table")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(20)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        for column, width in enumerate((95, 170, 220, 50, 60, 65, 90)):
+            self.table.setColumnWidth(column, width)
+        self.table.selectionModel().currentRowChanged.connect(self._show_details)
+        self.table.doubleClicked.connect(lambda index: self.resend(index.row()))
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText("Select a command to see all its parameters and replies")
+        resend = QPushButton("Re-send into form")
+        resend.setToolTip("Put the selected command and its parameters in the command form")
+        resend.clicked.connect(lambda: self.resend(self.table.currentIndex().row()))
+        export = QPushButton("Export CSV…")
+        export.clicked.connect(self._ask_export)
+        self.count = QLabel()
+        bar = QHBoxLayout()
+        bar.addWidget(resend)
+        bar.addWidget(export)
+        bar.addStretch(1)
+        bar.addWidget(self.count)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, 1)
+        self._dirty = True
+        history.add_listener(lambda record: self._mark())
+        self.timer = QTimer(self)
+        self.timer.setInterval(100)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+
+    def _mark(self) -> None:
+        self._dirty = True
+
+    def refresh(self) -> None:
+        """Show new commands and changed outcomes (batched on a timer)."""
+        if not self._dirty:
+            return
+        self._dirty = False
+        at_end = self.table.verticalScrollBar().value() >= self.table.verticalScrollBar().maximum()
+        self.model.sync()
+        if at_end:
+            self.table.scrollToBottom()
+        self.count.setText(f"{len(self.model.rows)} commands")
+        current = self.table.currentIndex()
+        if current.isValid():
+            self._show_details(current)
+
+    def _show_details(self, index: QModelIndex, _: Any = None) -> None:
+        if not index.isValid() or index.row() >= len(self.model.rows):
+            return
+        r = self.model.rows[index.row()]
+        lines = [
+            f"{r.name}  (sequence id {r.sequence_id})",
+            f"outcome: {r.outcome.value}",
+            f"ack: {_ms(r.ack_latency) or '-'} ms   done: {_ms(r.done_latency) or '-'} ms",
+        ]
+        if r.reason:
+            lines.append(f"reason: {r.reason}")
+        lines += [f"controller says: {info}" for info in r.user_info]
+        lines.append("parameters:")
+        lines.append(json.dumps(r.params, indent=1))
+        self.details.setPlainText("\n".join(lines))
+
+    def resend(self, row: int) -> None:
+        """Ask for a past command to be put back in the form."""
+        if 0 <= row < len(self.model.rows):
+            record = self.model.rows[row]
+            self.resend_requested.emit(record.name, dict(record.params))
+
+    def export_csv(self, path: str) -> None:
+        """Write the history to a CSV file."""
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(self.history.to_csv())
+        log.info("command history (%d commands) exported to %s", len(self.history.records), path)
+
+    def _ask_export(self) -> QFileDialog:
+        dialog = QFileDialog(self, "Export the command history")
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix("csv")
+        dialog.setNameFilter("CSV files (*.csv)")
+        dialog.fileSelected.connect(self.export_csv)
+        dialog.open()
+        return dialog

@@ -1,0 +1,435 @@
+"""`CommandPanel`: every command of the catalogue, its form, and Send."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from m2gui.model.catalogue import CommandValidationError
+from m2gui.model.commanding import (
+    SOURCE_COMMAND,
+    CommandBlocked,
+    blocked_reason,
+    csc_has_command,
+    send_command,
+)
+from m2gui.model.session import Session
+from m2gui.net import CommandError, CommandRecord, Outcome
+
+from ..tasks import spawn
+from .form import CommandForm
+
+__all__ = ["CommandPanel"]
+
+log = logging.getLogger(__name__)
+
+FAVOURITES = "★ Favourites"
+OUTCOME_TEXT = {
+    Outcome.SENT: "sent…",
+    Outcome.ACK: "acknowledged…",
+    Outcome.SUCCESS: "✓ success",
+    Outcome.FAIL: "✗ failed",
+    Outcome.NOACK: "✗ rejected (noack)",
+    Outcome.TIMEOUT: "✗ timed out",
+    Outcome.DISCONNECTED: "✗ disconnected",
+}
+
+
+class CommandPanel(QWidget):
+    """Pick a command, fill its generated form, send it and watch its fate.
+
+    Parameters
+    ----------
+    session : `Session`
+        Catalogue, connection, events (command source), preferences.
+    """
+
+    #: Emitted when favourites or recent values change (to be saved).
+    preferences_changed = Signal()
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.catalogue = session.catalogue
+        self.forms: dict[str, CommandForm] = {}
+        self.form: CommandForm | None = None
+        self.current: str | None = None
+        self.confirm_box: QMessageBox | None = None
+        self.send_task: asyncio.Task[Any] | None = None
+        self.last_record: CommandRecord | None = None
+
+        self.banner = QLabel()
+        self.banner.setObjectName("command_source_banner")
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "background: #7a4b00; color: white; padding: 6px; border-radius: 3px"
+        )
+        self.take_command = QPushButton("Take command")
+        self.take_command.setToolTip("Send switchCommandSource with isRemote = false")
+        self.take_command.clicked.connect(self._take_command)
+        banner_row = QHBoxLayout()
+        banner_row.addWidget(self.banner, 1)
+        banner_row.addWidget(self.take_command)
+        self.banner_widget = QWidget()
+        self.banner_widget.setLayout(banner_row)
+
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search commands…")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter)
+        self.tree = QTreeWidget()
+        self.tree.setObjectName("command_tree")
+        self.tree.setHeaderHidden(True)
+        self.tree.currentItemChanged.connect(self._item_selected)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.search)
+        left_layout.addWidget(self.tree)
+
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold; font-size: 14px")
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.pin = QPushButton("☆ Pin")
+        self.pin.setToolTip("Pin this command to the favourites")
+        self.pin.clicked.connect(self._toggle_pin)
+        self.recent = QComboBox()
+        self.recent.setToolTip("Parameters sent recently with this command")
+        self.recent.activated.connect(self._recent_chosen)
+        defaults = QPushButton("Defaults")
+        defaults.clicked.connect(self._defaults)
+        tools = QHBoxLayout()
+        tools.addWidget(self.pin)
+        tools.addWidget(QLabel("Recent"))
+        tools.addWidget(self.recent, 1)
+        tools.addWidget(defaults)
+        self.form_area = QScrollArea()
+        self.form_area.setWidgetResizable(True)
+        self.send_button = QPushButton("Send")
+        self.send_button.setObjectName("send_button")
+        self.send_button.setDefault(True)
+        self.send_button.clicked.connect(self.send)
+        self.outcome = QLabel()
+        self.outcome.setObjectName("command_outcome")
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        send_row = QHBoxLayout()
+        send_row.addWidget(self.send_button)
+        send_row.addWidget(self.outcome, 1)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(4, 0, 0, 0)
+        right_layout.addWidget(self.title)
+        right_layout.addWidget(self.description)
+        right_layout.addLayout(tools)
+        right_layout.addWidget(self.form_area, 1)
+        right_layout.addLayout(send_row)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([210, 400])
+        left.setMinimumWidth(190)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.banner_widget)
+        layout.addWidget(splitter, 1)
+        self._fill_tree()
+        session.connection.add_state_listener(lambda state: self.update_state())
+        session.connection.subscribe(lambda r: self.update_state(), "commandableByDDS")
+        session.connection.subscribe(lambda r: self._refresh_choices(), "configurationFiles")
+        self.update_state()
+        first = self.tree.topLevelItem(0)
+        if first is not None and first.childCount():
+            self.tree.setCurrentItem(first.child(0))
+
+    # ------------------------------------------------------------------
+    # The list of commands
+    # ------------------------------------------------------------------
+    def _fill_tree(self) -> None:
+        self.tree.clear()
+        favourites = self.session.preferences.favourites
+        if favourites:
+            group = QTreeWidgetItem([FAVOURITES])
+            self.tree.addTopLevelItem(group)
+            for name in favourites:
+                if name in self.catalogue.commands:
+                    self._command_item(group, name)
+        for group_name in self.catalogue.groups:
+            group = QTreeWidgetItem([group_name])
+            self.tree.addTopLevelItem(group)
+            for name, spec in self.catalogue.commands.items():
+                if spec.group == group_name:
+                    self._command_item(group, name)
+        self.tree.expandAll()
+
+    def _command_item(self, group: QTreeWidgetItem, name: str) -> QTreeWidgetItem:
+        spec = self.catalogue.commands[name]
+        item = QTreeWidgetItem([name + (" ⚠" if spec.dangerous else "")])
+        item.setData(0, Qt.ItemDataRole.UserRole, name)
+        item.setToolTip(
+            0, spec.description + (" (asks for confirmation)" if spec.dangerous else "")
+        )
+        group.addChild(item)
+        return item
+
+    def _filter(self, text: str) -> None:
+        text = text.strip().lower()
+        for g in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(g)
+            assert group is not None
+            visible = 0
+            for c in range(group.childCount()):
+                child = group.child(c)
+                name = str(child.data(0, Qt.ItemDataRole.UserRole))
+                spec = self.catalogue.commands[name]
+                hit = not text or text in name.lower() or text in spec.description.lower()
+                child.setHidden(not hit)
+                visible += hit
+            group.setHidden(visible == 0)
+
+    def _item_selected(self, item: QTreeWidgetItem | None, _: Any = None) -> None:
+        if item is None:
+            return
+        name = item.data(0, Qt.ItemDataRole.UserRole)
+        if name:
+            self.select(str(name))
+
+    def select(self, name: str) -> CommandForm:
+        """Show the form of command ``name``."""
+        spec = self.catalogue.command(name)
+        form = self.forms.get(name)
+        if form is None:
+            form = CommandForm(spec, self._choices)
+            self.forms[name] = form
+        if self.form is not None and self.form is not form:
+            self.form_area.takeWidget()
+        self.form_area.setWidget(form)
+        self.form = form
+        self.current = name
+        danger = " ⚠ asks for confirmation" if spec.dangerous else ""
+        self.title.setText(f"{name}{danger}")
+        self.description.setText(
+            f"{spec.description} <span style='color:#888'>(group: {spec.group}, "
+            f"timeout {spec.timeout:g} s)</span>"
+        )
+        pinned = name in self.session.preferences.favourites
+        self.pin.setText("★ Unpin" if pinned else "☆ Pin")
+        self._fill_recent()
+        self.outcome.setText("")
+        self.update_state()
+        return form
+
+    def _choices(self, source: str) -> list[str]:
+        event, field = source.split(".", 1)
+        value = self.session.events.value(event, field, [])
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    def _refresh_choices(self) -> None:
+        for form in self.forms.values():
+            form.refresh_choices()
+
+    # ------------------------------------------------------------------
+    # Favourites and recent values
+    # ------------------------------------------------------------------
+    def _toggle_pin(self) -> None:
+        if self.current is None:
+            return
+        name = self.current
+        self.session.preferences.toggle_favourite(name)
+        self._fill_tree()
+        self.select(name)
+        self._reselect(name)
+        self.preferences_changed.emit()
+
+    def _reselect(self, name: str) -> None:
+        for g in range(self.tree.topLevelItemCount()):
+            group = self.tree.topLevelItem(g)
+            assert group is not None
+            for c in range(group.childCount()):
+                if group.child(c).data(0, Qt.ItemDataRole.UserRole) == name:
+                    self.tree.blockSignals(True)
+                    self.tree.setCurrentItem(group.child(c))
+                    self.tree.blockSignals(False)
+                    return
+
+    def _fill_recent(self) -> None:
+        self.recent.clear()
+        # Kept in Python: a uint64 mask does not fit in a QVariant.
+        self._recent = list(self.session.preferences.recent.get(self.current or "", []))
+        for params in self._recent:
+            text = json.dumps(params)
+            self.recent.addItem(text if len(text) < 70 else text[:67] + "…")
+        self.recent.setEnabled(bool(self._recent))
+
+    def _recent_chosen(self, index: int) -> None:
+        if self.form is not None and 0 <= index < len(self._recent):
+            self.form.set_values(self._recent[index])
+
+    def _defaults(self) -> None:
+        if self.form is not None:
+            self.form.set_values(self.form.default_values())
+
+    def load(self, name: str, params: dict[str, Any]) -> None:
+        """Put a command and its parameters in the form (re-send from history)."""
+        self._reselect(name)
+        form = self.select(name)
+        form.set_values(params)
+
+    # ------------------------------------------------------------------
+    # State: connection and command source
+    # ------------------------------------------------------------------
+    def update_state(self) -> None:
+        """Enable Send, and show the command-source banner, as the state allows."""
+        csc = csc_has_command(self.session)
+        connected = self.session.connection.connected
+        self.banner_widget.setVisible(connected and csc)
+        if connected and csc:
+            self.banner.setText(
+                "The CSC holds command (commandableByDDS is true). Only "
+                f"{SOURCE_COMMAND} can be sent until you take command."
+            )
+        reason = blocked_reason(self.session, self.current) if self.current else None
+        busy = self.send_task is not None and not self.send_task.done()
+        self.send_button.setEnabled(reason is None and not busy)
+        self.send_button.setToolTip(reason or "Validate and send (Enter)")
+        self.take_command.setEnabled(connected and not busy)
+
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
+    def collect(self) -> dict[str, Any] | None:
+        """The form's parameters, validated; None (with the errors shown) if invalid."""
+        if self.form is None or self.current is None:
+            return None
+        params, errors = self.form.values()
+        if errors:
+            field, message = next(iter(errors.items()))
+            self.outcome.setText(f"<span style='color:#d03030'>Not sent: {field}: {message}</span>")
+            return None
+        try:
+            return self.catalogue.validate_command(self.current, params)
+        except CommandValidationError as error:
+            self.form.show_problem(error.param, error.reason)
+            self.outcome.setText(f"<span style='color:#d03030'>Not sent: {error}</span>")
+            return None
+
+    def send(self) -> asyncio.Task[Any] | None:
+        """Validate, confirm if dangerous, and send in the background."""
+        if self.current is None:
+            return None
+        params = self.collect()
+        if params is None:
+            return None
+        self.send_task = spawn(self._send(self.current, params), f"sending {self.current}")
+        self.update_state()
+        return self.send_task
+
+    async def _confirm(self, name: str, params: dict[str, Any]) -> bool:
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[bool] = loop.create_future()
+        text = json.dumps(params) if params else "no parameters"
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            f"Send {name}?",
+            f"<b>{name}</b> changes the state of the mirror cell.<br><br>"
+            f"{self.catalogue.commands[name].description}<br><br>"
+            f"<code>{text[:300]}</code>",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+            self,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.finished.connect(
+            lambda result: (
+                answer.done() or answer.set_result(result == QMessageBox.StandardButton.Yes)
+            )
+        )
+        self.confirm_box = box
+        box.open()  # never exec() inside a coroutine
+        try:
+            return await answer
+        finally:
+            self.confirm_box = None
+
+    async def _send(self, name: str, params: dict[str, Any]) -> CommandRecord | None:
+        spec = self.catalogue.commands[name]
+        if spec.dangerous:
+            self.send_button.setText("Confirm…")
+            confirmed = await self._confirm(name, params)
+            if not confirmed:
+                self.send_button.setText("Send")
+                self.outcome.setText("Not sent: cancelled.")
+                log.info("%s not sent: cancelled by the user", name)
+                self._done()
+                return None
+        self.session.preferences.remember(name, params)
+        self._fill_recent()
+        self.preferences_changed.emit()
+        self.send_button.setText("Sending…")
+        listener_id = object()
+        self._watching = listener_id
+
+        def progress(record: CommandRecord) -> None:
+            if self._watching is listener_id and record.name == name:
+                self.send_button.setText(
+                    "Acknowledged…" if record.outcome is Outcome.ACK else "Sending…"
+                )
+
+        stop_watching = self.session.connection.add_command_listener(progress)
+        try:
+            record = await send_command(self.session, name, params, validate=False)
+            self.last_record = record
+            self._show_record(record)
+            return record
+        except CommandBlocked as error:
+            self.outcome.setText(f"<span style='color:#d03030'>{error}</span>")
+        except CommandError as error:
+            self.last_record = error.record
+            self._show_record(error.record)
+        finally:
+            self._watching = None
+            stop_watching()
+            self.send_button.setText("Send")
+            self._done()
+        return None
+
+    def _done(self) -> None:
+        # The task is still "running" while its finally clauses run.
+        QTimer.singleShot(0, self.update_state)
+
+    def _show_record(self, record: CommandRecord) -> None:
+        text = OUTCOME_TEXT[record.outcome]
+        color = "#2e9d4f" if record.outcome is Outcome.SUCCESS else "#d03030"
+        parts = [f"<span style='color:{color}'><b>{text}</b></span>", f"seq {record.sequence_id}"]
+        if record.ack_latency is not None:
+            parts.append(f"ack {record.ack_latency * 1e3:.1f} ms")
+        if record.done_latency is not None:
+            parts.append(f"done {record.done_latency * 1e3:.1f} ms")
+        reason = "; ".join(filter(None, [record.reason, *record.user_info]))
+        if reason and record.outcome is not Outcome.SUCCESS:
+            parts.append(reason)
+        self.outcome.setText(" · ".join(parts))
+
+    def _take_command(self) -> None:
+        self.load(SOURCE_COMMAND, {"isRemote": False})
+        self.send()
