@@ -20,54 +20,17 @@ import argparse
 import asyncio
 import json
 import logging
-import os
-import re
 import statistics
-import subprocess
 import sys
-import threading
 import time
+from pathlib import Path
 
 import orjson
 
 from m2gui.net import ControllerConnection
 
-
-class SimProcess:
-    def __init__(self, *args: str) -> None:
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "m2gui.sim",
-                "--command-port",
-                "0",
-                "--telemetry-port",
-                "0",
-                *args,
-            ],
-            stderr=subprocess.PIPE,
-            text=True,
-            env=dict(os.environ, PYTHONUNBUFFERED="1"),
-        )
-        # The listening line is logged at INFO; ask for it explicitly.
-        assert self.proc.stderr is not None
-        line = self.proc.stderr.readline()
-        match = re.search(r"commands (\d+), telemetry (\d+)", line)
-        if not match:
-            raise RuntimeError(f"simulator did not start: {line}")
-        self.command_port, self.telemetry_port = int(match.group(1)), int(match.group(2))
-        # Keep reading its log so that a full pipe never blocks it.
-        threading.Thread(target=self.proc.stderr.read, daemon=True).start()
-
-    def cpu_seconds(self) -> float:
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-    def close(self) -> None:
-        self.proc.terminate()
-        self.proc.wait()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import SimProcess
 
 
 async def ceiling(port: int, seconds: float) -> float:

@@ -24,12 +24,10 @@ import argparse
 import asyncio
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -48,6 +46,9 @@ from m2gui.model.telemetry import TelemetryStore
 from m2gui.net import Received
 from m2gui.sim import ControllerSimulator
 from m2gui.ui.plots.area import PlotArea
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import SimProcess, cpu_seconds
 
 CAT = load_catalogue()
 SIGNALS = [f"axialForce.measured[{i}]" for i in range(72)] + [
@@ -174,25 +175,7 @@ def app_cpu(seconds: float) -> float:
     layout = tmp / "layout78.json"
     PlotLayout(panels=[PanelLayout(signals=SIGNALS, window=60.0)]).save(layout)
     env = dict(os.environ)
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "m2gui.sim",
-            "--command-port",
-            "0",
-            "--telemetry-port",
-            "0",
-            "--all-telemetry",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    assert sim.stderr is not None
-    match = re.search(r"commands (\d+), telemetry (\d+)", sim.stderr.readline())
-    assert match
-    threading.Thread(target=sim.stderr.read, daemon=True).start()
+    sim = SimProcess("--all-telemetry")
     gui = subprocess.Popen(
         [
             sys.executable,
@@ -201,9 +184,9 @@ def app_cpu(seconds: float) -> float:
             "--host",
             "127.0.0.1",
             "--command-port",
-            match.group(1),
+            str(sim.command_port),
             "--telemetry-port",
-            match.group(2),
+            str(sim.telemetry_port),
             "--layout",
             str(layout),
             "--settings",
@@ -217,18 +200,12 @@ def app_cpu(seconds: float) -> float:
         stderr=subprocess.DEVNULL,
     )
 
-    def cpu() -> float:
-        with open(f"/proc/{gui.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
     time.sleep(5.0)
-    c0, t0 = cpu(), time.perf_counter()
+    c0, t0 = cpu_seconds(gui.pid), time.perf_counter()
     time.sleep(seconds)
-    c1, t1 = cpu(), time.perf_counter()
+    c1, t1 = cpu_seconds(gui.pid), time.perf_counter()
     gui.wait()
-    sim.terminate()
-    sim.wait()
+    sim.close()
     return (c1 - c0) / (t1 - t0)
 
 

@@ -18,14 +18,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import SimProcess, cpu_seconds
 
 BARE = """
 from PySide6.QtWidgets import QApplication, QMainWindow
@@ -46,12 +47,6 @@ def timed(cmd: list[str]) -> float:
     t0 = time.perf_counter()
     subprocess.run(cmd, check=True, env=env(), capture_output=True)
     return time.perf_counter() - t0
-
-
-def cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -91,25 +86,7 @@ def main() -> None:
         flush=True,
     )
 
-    sim = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "m2gui.sim",
-            "--command-port",
-            "0",
-            "--telemetry-port",
-            "0",
-            "--all-telemetry",
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env(),
-    )
-    assert sim.stderr is not None
-    match = re.search(r"commands (\d+), telemetry (\d+)", sim.stderr.readline())
-    assert match
-    threading.Thread(target=sim.stderr.read, daemon=True).start()
+    sim = SimProcess("--all-telemetry")
     total = 5.0 + args.seconds
     gui = subprocess.Popen(
         [
@@ -119,9 +96,9 @@ def main() -> None:
             "--host",
             "127.0.0.1",
             "--command-port",
-            match.group(1),
+            str(sim.command_port),
             "--telemetry-port",
-            match.group(2),
+            str(sim.telemetry_port),
             "--quit-after",
             str(total + 1),
             "--settings",
@@ -137,8 +114,7 @@ def main() -> None:
     time.sleep(args.seconds)
     c1, t1 = cpu_seconds(gui.pid), time.perf_counter()
     gui.wait()
-    sim.terminate()
-    sim.wait()
+    sim.close()
     print(
         json.dumps(
             {

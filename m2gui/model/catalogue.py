@@ -73,6 +73,8 @@ class Param:
     index_base: int | None = None
     display: str = ""
     choices_from: str = ""
+    elements: str = ""
+    labels: tuple[str, ...] = ()
 
     @property
     def is_array(self) -> bool:
@@ -279,6 +281,8 @@ class Catalogue:
                 index_base=p.get("index_base"),
                 display=p.get("display", ""),
                 choices_from=p.get("choices_from", ""),
+                elements=p.get("elements", ""),
+                labels=tuple(p.get("labels", ())),
             )
         return CommandSpec(
             name=name,

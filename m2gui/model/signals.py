@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .catalogue import Catalogue, FieldSpec
 from .geometry import load_geometry
 
-__all__ = ["Signal", "element_labels", "parse_signal"]
+__all__ = ["Signal", "element_labels", "labels_for", "parse_signal"]
 
 _NAME = re.compile(r"^(\w+)\.(\w+)(?:\[(\d+)\])?$")
 
@@ -61,16 +62,20 @@ def parse_signal(text: str, catalogue: Catalogue | None = None) -> Signal:
     return signal
 
 
-def element_labels(spec: FieldSpec) -> list[str]:
-    """Names of an array field's elements (ring labels, sensor names), else ``[i]``."""
-    n = spec.width
-    if spec.labels:
-        return list(spec.labels)[:n]
-    if spec.elements:
-        labels = load_geometry().labels
-        n_axial = load_geometry().n_axial
-        first = n_axial if spec.elements == "tangent" else 0
-        names = list(labels[first : first + n])
+def labels_for(elements: str, labels: Sequence[str], n: int) -> list[str]:
+    """Names of ``n`` array elements: explicit labels, else actuator names
+    (``elements`` "axial", "tangent" or "actuators"), else ``[i]``."""
+    if labels:
+        return list(labels)[:n]
+    if elements:
+        geometry = load_geometry()
+        first = geometry.n_axial if elements == "tangent" else 0
+        names = list(geometry.labels[first : first + n])
         if len(names) == n:
             return names
     return [f"[{i}]" for i in range(n)]
+
+
+def element_labels(spec: FieldSpec) -> list[str]:
+    """Names of an array field's elements (see `labels_for`)."""
+    return labels_for(spec.elements, spec.labels, spec.width)

@@ -256,8 +256,9 @@ class TopicBuffer:
     def envelope(
         self, columns: slice | Sequence[int], a0: int, a1: int, max_blocks: int
     ) -> Envelope:
-        """Points to draw samples ``[a0, a1)`` of ``columns`` with about
-        ``max_blocks`` blocks (two points each) or fewer.
+        """Points to draw samples ``[a0, a1)`` of ``columns``: the raw samples
+        if there are at most ``max_blocks``, else at most ``max_blocks`` blocks
+        (two points each).
 
         Complete blocks of the coarsest useful level cover the window; the
         right edge, where that level's block is not complete yet, comes from
@@ -267,7 +268,7 @@ class TopicBuffer:
         a0 = max(a0, raw.first)
         a1 = min(a1, raw.next_index)
         n = max(0, a1 - a0)
-        if n <= 2 * max_blocks or not self.levels:
+        if n <= max_blocks or not self.levels:
             r0, r1 = raw.row_of(a0), raw.row_of(a1)
             return Envelope(raw.times[r0:r1], raw.mins[r0:r1, columns], 0, n)
         level_index = 1

@@ -299,10 +299,6 @@ class ControllerConnection:
         await self._close_clients("disconnected by the user")
         self._set_state(ConnectionState.DISCONNECTED)
 
-    async def drop(self) -> None:
-        """Close both sockets now, as a lost connection would (reconnect follows)."""
-        await self._close_clients("connection dropped")
-
     async def _supervise(self) -> None:
         assert self._stop is not None
         stop = self._stop

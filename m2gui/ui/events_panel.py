@@ -6,14 +6,7 @@ import re
 import time
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    QTimer,
-)
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -31,6 +24,7 @@ from m2gui.model.events import EventEntry, EventStore, HistoryRow
 from m2gui.model.format import format_value
 
 from .style import HIGHLIGHT, format_time
+from .table_model import Index, RowsModel
 
 __all__ = ["EventHistoryModel", "EventsPanel"]
 
@@ -39,28 +33,14 @@ REFRESH_MS = 200
 HIGHLIGHT_FOR = 1.5
 HISTORY_ROWS = 5000
 
-Index = QModelIndex | QPersistentModelIndex
 
-
-class EventHistoryModel(QAbstractTableModel):
+class EventHistoryModel(RowsModel[HistoryRow]):
     """The last `HISTORY_ROWS` events: time, event, fields."""
 
     HEADERS = ("Time", "Event", "Fields")
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[HistoryRow] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 3
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
+        super().__init__(HISTORY_ROWS, parent)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
@@ -72,19 +52,6 @@ class EventHistoryModel(QAbstractTableModel):
         if column == 1:
             return row.title
         return ", ".join(f"{k}={_short(v)}" for k, v in row.fields.items())
-
-    def append(self, rows: list[HistoryRow]) -> None:
-        if not rows:
-            return
-        first = len(self.rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-        self.rows.extend(rows)
-        self.endInsertRows()
-        excess = len(self.rows) - HISTORY_ROWS
-        if excess > 0:
-            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
-            del self.rows[:excess]
-            self.endRemoveRows()
 
 
 def _short(value: Any) -> str:

@@ -6,14 +6,7 @@ import logging
 from collections import deque
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    QTimer,
-)
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -26,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from .style import LEVEL_COLORS, format_time
+from .table_model import Index, RowsModel
 
 __all__ = ["LogModel", "LogPanel", "QtLogHandler"]
 
@@ -33,8 +27,6 @@ __all__ = ["LogModel", "LogPanel", "QtLogHandler"]
 MAX_ROWS = 10_000
 REFRESH_MS = 200
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-Index = QModelIndex | QPersistentModelIndex
 
 
 class QtLogHandler(logging.Handler):
@@ -61,30 +53,18 @@ class QtLogHandler(logging.Handler):
         return records
 
 
-class LogModel(QAbstractTableModel):
+class LogModel(RowsModel[logging.LogRecord]):
     """Log records as rows: time, level, logger, message."""
 
     HEADERS = ("Time", "Level", "Logger", "Message")
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.records: list[logging.LogRecord] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.records)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 4
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
+        super().__init__(MAX_ROWS, parent)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        record = self.records[index.row()]
+        record = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if column == 0:
@@ -104,24 +84,6 @@ class LogModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return record.levelno
         return None
-
-    def append(self, records: list[logging.LogRecord]) -> None:
-        if not records:
-            return
-        first = len(self.records)
-        self.beginInsertRows(QModelIndex(), first, first + len(records) - 1)
-        self.records.extend(records)
-        self.endInsertRows()
-        excess = len(self.records) - MAX_ROWS
-        if excess > 0:
-            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
-            del self.records[:excess]
-            self.endRemoveRows()
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self.records.clear()
-        self.endResetModel()
 
 
 class LogFilter(QSortFilterProxyModel):
@@ -145,7 +107,7 @@ class LogFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent: Index) -> bool:
         model = self.sourceModel()
         assert isinstance(model, LogModel)
-        record = model.records[row]
+        record = model.rows[row]
         if record.levelno < self.min_level:
             return False
         if self.text:

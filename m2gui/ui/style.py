@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtGui import QColor
 
 __all__ = ["HIGHLIGHT", "LEVEL_COLORS", "STATE_COLORS", "format_time"]
@@ -24,7 +26,5 @@ HIGHLIGHT = QColor(255, 190, 0, 90)
 
 def format_time(t: float) -> str:
     """Wall-clock time as HH:MM:SS.mmm (local time)."""
-    import time
-
     whole = time.localtime(t)
     return time.strftime("%H:%M:%S", whole) + f".{int((t % 1) * 1000):03d}"

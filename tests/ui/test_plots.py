@@ -103,6 +103,9 @@ def test_78_curves_render_with_distinct_colours(area: PlotArea) -> None:
     image = panel.plot.grab().toImage()
     assert distinct_colours(image) > 40  # many curves drawn, not a blank plot
     assert not panel.legend.isVisible()  # 78 entries would cover the plot
+    assert panel.legend.items == []  # and they are not even built
+    panel.legend_button.click()
+    assert panel.legend.isVisible() and len(panel.legend.items) == 78
 
 
 def test_browser_double_click_plot_selected_and_drag(area: PlotArea, qtbot: QtBot) -> None:
@@ -160,7 +163,8 @@ def test_window_presets_and_live_range(area: PlotArea) -> None:
     panel.refresh()
     x0, x1 = panel.view.viewRange()[0]
     newest = 1000.0 + 1999 * 0.05
-    assert x1 + panel.origin == pytest.approx(newest)
+    assert x1 + panel.x_offset == pytest.approx(newest)
+    assert (x0, x1) == (pytest.approx(-10.0), 0.0)  # relative: the axis stays put
     assert x1 - x0 == pytest.approx(10.0)
     panel.window_box.setCurrentText("1 min")
     panel.refresh()
@@ -169,8 +173,14 @@ def test_window_presets_and_live_range(area: PlotArea) -> None:
     panel.window_box.setCurrentText("all")
     panel.refresh()
     x0, x1 = panel.view.viewRange()[0]
-    assert x0 + panel.origin == pytest.approx(1000.0)
+    assert x0 + panel.x_offset == pytest.approx(1000.0)
     assert not panel.refresh()  # nothing changed: no redraw
+    panel.set_time_mode("clock")
+    panel.refresh()
+    x0, x1 = panel.view.viewRange()[0]
+    assert x0 + panel.origin == pytest.approx(1000.0)
+    assert x1 + panel.origin == pytest.approx(newest)
+    assert panel.axis.tickStrings([x1], 1, 10)[0].count(":") == 2
 
 
 def test_pause_freezes_the_view_not_the_buffer(area: PlotArea) -> None:
@@ -178,6 +188,7 @@ def test_pause_freezes_the_view_not_the_buffer(area: PlotArea) -> None:
     panel = area.add_panel(PanelLayout(signals=["axialForce.measured[0]"], window=10.0))
     panel.refresh()
     frozen = panel.view.viewRange()[0]
+    frozen_offset = panel.x_offset
     panel.pause_button.click()
     assert panel.paused and panel.pause_button.text() == "Resume"
     buffer = area.store.buffer("axialForce")
@@ -187,9 +198,11 @@ def test_pause_freezes_the_view_not_the_buffer(area: PlotArea) -> None:
     assert buffer.total == before + 100
     panel.refresh()
     assert panel.view.viewRange()[0] == frozen
+    assert panel.x_offset == frozen_offset
+    assert panel.visible_range()[1] == pytest.approx(1000.0 + 399 * 0.05)
     panel.pause_button.click()
     panel.refresh()
-    assert panel.view.viewRange()[0][1] > frozen[1]
+    assert panel.x_offset == pytest.approx(1000.0 + 499 * 0.05)  # following live data again
 
 
 def test_manual_zoom_pauses(area: PlotArea) -> None:
@@ -208,6 +221,7 @@ def test_auto_y_off_keeps_the_y_range(area: PlotArea) -> None:
     assert lo < -90 and hi > 100  # sin * 100 + 5
     panel.auto_y_button.click()
     panel.view.setYRange(0, 1, padding=0)
+    assert not panel.auto_y
     feed_axial(area.store, 10, t0=1000.0 + 400 * 0.05)
     panel.refresh()
     assert panel.view.viewRange()[1] == pytest.approx([0, 1])
@@ -224,7 +238,7 @@ def test_crosshair_reads_every_curve(area: PlotArea) -> None:
     values = panel.readout_text(1000.0 + 42 * 0.05 + 0.001)
     assert values["axialForce.applied[1]"] == 43.0
     assert values["axialForce.measured[3]"] == pytest.approx(math.sin(4.2 + 3) * 100 + 3)
-    scene_point = panel.view.mapViewToScene(QPointF(42 * 0.05 + 1000 - panel.origin, 0))
+    scene_point = panel.view.mapViewToScene(QPointF(42 * 0.05 + 1000 - panel.x_offset, 0))
     panel._mouse_moved((scene_point,))
     assert "axialForce.applied[1] " in panel.readout.toPlainText()
     assert "43 N" in panel.readout.toPlainText()

@@ -7,14 +7,7 @@ import logging
 from collections import deque
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
-    Qt,
-    QTimer,
-)
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -35,37 +28,25 @@ from m2gui.model.session import Session
 from m2gui.net import CommandError, MsgType
 
 from ..style import format_time
+from ..table_model import Index, RowsModel
 from ..tasks import spawn
 
 __all__ = ["ConsolePanel", "TrafficModel"]
 
 log = logging.getLogger(__name__)
 
-Index = QModelIndex | QPersistentModelIndex
 #: Rows kept in the traffic view.
 TRAFFIC_ROWS = 5000
 KINDS = ("command", "event", "telemetry", "raw line")
 
 
-class TrafficModel(QAbstractTableModel):
+class TrafficModel(RowsModel[tuple[float, str, str, str]]):
     """Messages in and out of both ports, newest last, capped."""
 
     HEADERS = ("Time", "Port", "Dir", "Message")
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[tuple[float, str, str, str]] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 4
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
+        super().__init__(TRAFFIC_ROWS, parent)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (
@@ -77,24 +58,6 @@ class TrafficModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return text[:3000] if index.column() == 3 else None
         return (format_time(t), port, direction, text[:400])[index.column()]
-
-    def append(self, rows: list[tuple[float, str, str, str]]) -> None:
-        if not rows:
-            return
-        first = len(self.rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-        self.rows.extend(rows)
-        self.endInsertRows()
-        excess = len(self.rows) - TRAFFIC_ROWS
-        if excess > 0:
-            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
-            del self.rows[:excess]
-            self.endRemoveRows()
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self.rows.clear()
-        self.endResetModel()
 
 
 class ConsolePanel(QWidget):

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from m2gui.model.catalogue import CommandSpec, Param
 from m2gui.model.format import format_index_list, parse_index_list
-from m2gui.model.geometry import load_geometry
+from m2gui.model.signals import labels_for
 
 __all__ = ["CommandForm", "FieldEditor"]
 
@@ -357,19 +357,13 @@ class FieldEditor(QWidget):
             if item is not None:
                 item.setBackground(ERROR_BRUSH)
                 item.setToolTip(reason)
-            self.table.scrollToItem(item) if item is not None else None
+                self.table.scrollToItem(item)
 
 
 def _element_labels(param: Param, n: int) -> list[str]:
-    """Row labels: actuator names for 72/6/78-long actuator arrays, else indices."""
-    geometry = load_geometry()
-    n_axial = geometry.n_axial
-    if param.unit == "N" and n in (n_axial, len(geometry.labels) - n_axial):
-        first = 0 if n == n_axial else n_axial
-        return [f"{i} {geometry.labels[first + i]}" for i in range(n)]
-    if param.index_base is not None and n:
-        return [str(i) for i in range(n)]
-    return [str(i) for i in range(n)]
+    """Row labels: the index, with the element's name when the catalogue has one."""
+    names = labels_for(param.elements, param.labels, n)
+    return [str(i) if name.startswith("[") else f"{i} {name}" for i, name in enumerate(names)]
 
 
 class CommandForm(QWidget):

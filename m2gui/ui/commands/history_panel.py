@@ -6,14 +6,7 @@ import json
 import logging
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QPersistentModelIndex,
-    Qt,
-    QTimer,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -31,12 +24,12 @@ from m2gui.model.history import CommandHistory
 from m2gui.net import CommandRecord, Outcome
 
 from ..style import format_time
+from ..table_model import Index, RowsModel
 
 __all__ = ["HistoryModel", "HistoryPanel"]
 
 log = logging.getLogger(__name__)
 
-Index = QModelIndex | QPersistentModelIndex
 OUTCOME_COLORS = {
     Outcome.SUCCESS: QColor("#2e9d4f"),
     Outcome.ACK: QColor("#c9a000"),
@@ -49,26 +42,14 @@ def _ms(value: float | None) -> str:
     return "" if value is None else f"{value * 1e3:.1f}"
 
 
-class HistoryModel(QAbstractTableModel):
+class HistoryModel(RowsModel[CommandRecord]):
     """The command history as rows; the newest last."""
 
     HEADERS = ("Time", "Command", "Parameters", "Seq", "Ack ms", "Done ms", "Outcome", "Reason")
 
     def __init__(self, history: CommandHistory, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(history.records.maxlen or 10**9, parent)
         self.history = history
-        self.rows: list[CommandRecord] = []
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

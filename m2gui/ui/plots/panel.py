@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent, QPen
+from PySide6.QtGui import QAction, QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
@@ -32,6 +32,7 @@ from m2gui.model.telemetry import TelemetryStore
 from ..tasks import spawn
 from .curves import MultiCurveItem
 from .export import export_csv, export_png, export_svg
+from .grid import GridLines
 from .time_axis import TimeAxis
 
 __all__ = ["SIGNAL_MIME", "PlotPanel"]
@@ -148,10 +149,13 @@ class PlotPanel(QWidget):
         self.window: float | None = 60.0
         self.paused = False
         self.auto_y = True
+        self._rescale_y = True
         self.legend_wanted: bool | None = None
         self.title = ""
         self.frames = 0
         self.last_drawn_time = -math.inf
+        #: Wall-clock time of x = 0 (the newest sample in live relative mode).
+        self.x_offset = origin
         self._needs_redraw = True
         self._setting_range = False
         self.axis = TimeAxis(origin)
@@ -161,7 +165,7 @@ class PlotPanel(QWidget):
         self.item = self.plot.getPlotItem()
         self.item.setClipToView(False)
         self.item.setDownsampling(auto=False)
-        self.item.showGrid(x=True, y=True, alpha=0.25)
+        self.item.addItem(GridLines(self.item), ignoreBounds=True)
         self.view = self.item.getViewBox()
         self.view.disableAutoRange()
         self.view.sigRangeChangedManually.connect(self._user_moved_view)
@@ -357,6 +361,15 @@ class PlotPanel(QWidget):
         raise KeyError(signal.name)
 
     def _rebuild_legend(self, curves: list[Curve]) -> None:
+        show = self.legend_wanted if self.legend_wanted is not None else len(curves) <= LEGEND_LIMIT
+        self.legend_button.blockSignals(True)
+        self.legend_button.setChecked(show)
+        self.legend_button.blockSignals(False)
+        self._fill_legend(curves if show else [])
+        self.legend.setVisible(show and bool(curves))
+
+    def _fill_legend(self, curves: list[Curve]) -> None:
+        """Build the legend's entries (only while it is shown: 78 entries cost)."""
         self.legend.clear()
         self._legend_samples = []
         for curve in curves:
@@ -364,14 +377,10 @@ class PlotPanel(QWidget):
             self._legend_samples.append(sample)
             self.legend.addItem(sample, curve.label)
         self.legend.setColumnCount(max(1, math.ceil(len(curves) / 12)))
-        show = self.legend_wanted if self.legend_wanted is not None else len(curves) <= LEGEND_LIMIT
-        self.legend_button.blockSignals(True)
-        self.legend_button.setChecked(show)
-        self.legend_button.blockSignals(False)
-        self.legend.setVisible(show and bool(curves))
 
     def _legend_toggled(self, on: bool) -> None:
         self.legend_wanted = on
+        self._fill_legend(self.curves() if on else [])
         self.legend.setVisible(on and bool(self.groups))
         self.changed.emit()
 
@@ -398,11 +407,27 @@ class PlotPanel(QWidget):
         self.changed.emit()
 
     def set_time_mode(self, mode: str) -> None:
-        """ "relative" (seconds before the latest sample) or "clock"."""
+        """Use "relative" (seconds before the latest sample) or "clock" time."""
         if self.time_box.currentText() != mode:
             self.time_box.setCurrentText(mode)
+        if mode != self.axis.mode and mode == "clock":
+            self._move_offset(self.origin)
         self.axis.set_mode(mode)
+        self._mark_dirty()
         self.changed.emit()
+
+    def _move_offset(self, offset: float) -> None:
+        """Re-express the view in a new x offset (the same times stay in view)."""
+        shift = self.x_offset - offset
+        if shift:
+            (x0, x1) = self.view.viewRange()[0]
+            self.x_offset = offset
+            self.axis.offset = offset
+            self._setting_range = True
+            try:
+                self.view.setXRange(x0 + shift, x1 + shift, padding=0)
+            finally:
+                self._setting_range = False
 
     def set_paused(self, paused: bool) -> None:
         """Freeze the view; the buffers keep filling. Resuming follows live data."""
@@ -415,6 +440,7 @@ class PlotPanel(QWidget):
     def set_auto_y(self, on: bool) -> None:
         """Scale Y to the visible data on every frame, or leave it to the user."""
         self.auto_y = on
+        self._rescale_y = True
         if self.auto_y_button.isChecked() != on:
             self.auto_y_button.setChecked(on)
         self._mark_dirty()
@@ -464,7 +490,7 @@ class PlotPanel(QWidget):
             if not self._needs_redraw:
                 return False
             x0, x1 = self.view.viewRange()[0]
-            t0, t1 = x0 + self.origin, x1 + self.origin
+            t0, t1 = x0 + self.x_offset, x1 + self.x_offset
         else:
             if not (versions_changed or self._needs_redraw):
                 return False
@@ -492,6 +518,9 @@ class PlotPanel(QWidget):
         max_blocks = max(50, width_px // 2)
         lo, hi = math.inf, -math.inf
         newest = -math.inf
+        if not self.paused:
+            self.x_offset = t1 if self.axis.mode == "relative" else self.origin
+            self.axis.offset = self.x_offset
         for group in self.groups.values():
             buffer = self.store.buffer(group.topic)
             if buffer is None or not buffer.count:
@@ -499,7 +528,7 @@ class PlotPanel(QWidget):
                 continue
             a0, a1 = buffer.index_range(t0, t1)
             envelope = buffer.envelope(group.columns, max(a0 - 1, 0), a1, max_blocks)
-            group.item.set_data(envelope.x - self.origin, envelope.y)
+            group.item.set_data(envelope.x - self.x_offset, envelope.y)
             group.version = buffer.version
             if envelope.y.size:
                 with np.errstate(all="ignore"):
@@ -510,15 +539,28 @@ class PlotPanel(QWidget):
         self._setting_range = True
         try:
             if not self.paused:
-                self.axis.reference = t1
-                self.view.setXRange(t0 - self.origin, t1 - self.origin, padding=0)
+                x_range = (t0 - self.x_offset, t1 - self.x_offset)
+                if self.view.viewRange()[0] != list(x_range):
+                    self.view.setXRange(*x_range, padding=0)
             if self.auto_y and math.isfinite(lo):
-                span = hi - lo
-                pad = span * 0.05 if span > 0 else max(abs(lo) * 0.01, 1e-6)
-                self.view.setYRange(lo - pad, hi + pad, padding=0)
+                self._auto_y(lo, hi)
         finally:
             self._setting_range = False
-        self.axis.picture = None
+
+    def _auto_y(self, lo: float, hi: float) -> None:
+        """Fit Y to the data, with hysteresis: the range (and so the axis, which
+        is costly to redraw) changes only when the data leaves it or fills less
+        than a third of it."""
+        span = hi - lo
+        tiny = max(abs(lo), abs(hi), 1e-9) * 1e-3
+        span = max(span, tiny)
+        y0, y1 = self.view.viewRange()[1]
+        fits = y0 <= lo and hi <= y1
+        if fits and (y1 - y0) <= 3 * span and not self._rescale_y:
+            return
+        self._rescale_y = False
+        pad = 0.1 * span
+        self.view.setYRange(lo - pad, hi + pad, padding=0)
 
     def _mouse_moved(self, event: tuple[QPointF]) -> None:
         if not self.crosshair.isVisible():
@@ -529,7 +571,7 @@ class PlotPanel(QWidget):
         point = self.view.mapSceneToView(position)
         x = point.x()
         self.crosshair.setPos(x)
-        t = x + self.origin
+        t = x + self.x_offset
         lines = [time.strftime("%H:%M:%S", time.localtime(t)) + f".{int((t % 1) * 1000):03d}"]
         for group in self.groups.values():
             buffer = self.store.buffer(group.topic)
@@ -560,7 +602,7 @@ class PlotPanel(QWidget):
     def visible_range(self) -> tuple[float, float]:
         """The visible time range (wall clock)."""
         x0, x1 = self.view.viewRange()[0]
-        return x0 + self.origin, x1 + self.origin
+        return x0 + self.x_offset, x1 + self.x_offset
 
     # ------------------------------------------------------------------
     # Export
@@ -635,14 +677,6 @@ class PlotPanel(QWidget):
         self.set_auto_y(layout.auto_y)
         if layout.y_range is not None and not layout.auto_y:
             self.view.setYRange(*layout.y_range, padding=0)
-
-    def pen(self, signal: SignalRef) -> QPen:
-        """The pen of a curve (for tests and export)."""
-        for group in self.groups.values():
-            for curve, pen in zip(group.curves, group.item.pens, strict=True):
-                if curve.signal == signal:
-                    return pen
-        raise KeyError(signal.name)
 
     def focusInEvent(self, event: Any) -> None:
         self.activated.emit()

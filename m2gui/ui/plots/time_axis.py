@@ -13,17 +13,18 @@ __all__ = ["TimeAxis"]
 class TimeAxis(pg.AxisItem):  # type: ignore[misc]
     """Bottom axis of a plot panel.
 
-    Plotted x values are seconds since ``origin`` (a wall-clock time), which
-    keeps coordinates small. In "relative" mode labels are seconds before
-    ``reference`` (the newest sample drawn); in "clock" mode they are local time.
+    A plotted x is a wall-clock time minus ``offset`` (small numbers keep the
+    drawing exact). In "relative" mode the panel sets ``offset`` to the newest
+    sample, so x is already "seconds before the latest" and the axis does not
+    move while data streams; in "clock" mode labels are ``x + offset`` as
+    local time.
     """
 
-    def __init__(self, origin: float) -> None:
+    def __init__(self, offset: float) -> None:
         super().__init__("bottom")
-        self.origin = origin
+        self.offset = offset
         self.mode = "relative"
-        self.reference = origin
-        self.setLabel("time", units="s")
+        self.set_mode("relative")
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
@@ -33,12 +34,11 @@ class TimeAxis(pg.AxisItem):  # type: ignore[misc]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         if self.mode == "relative":
-            ref = self.reference - self.origin
             digits = 0 if spacing >= 1 else 1 if spacing >= 0.1 else 2
-            return [f"{v - ref:.{digits}f}" for v in values]
+            return [f"{v:.{digits}f}" for v in values]
         out = []
         for v in values:
-            t = v + self.origin + 1e-6
+            t = v + self.offset + 1e-6
             text = time.strftime("%H:%M:%S", time.localtime(t))
             if spacing < 1:
                 text += f".{round((t % 1) * 10) % 10}"
@@ -47,9 +47,9 @@ class TimeAxis(pg.AxisItem):  # type: ignore[misc]
 
     def tickValues(self, minVal: float, maxVal: float, size: float) -> Any:
         """Ticks at round numbers of the labels shown (relative or clock)."""
-        shift = self.reference - self.origin if self.mode == "relative" else self.origin
-        if self.mode == "clock":
-            # Round clock times: shift by the local UTC offset too.
-            shift -= time.localtime(self.origin).tm_gmtoff
+        if self.mode == "relative":
+            return super().tickValues(minVal, maxVal, size)
+        # Round local clock times: shift by the offset and the UTC offset.
+        shift = self.offset - time.localtime(self.offset).tm_gmtoff
         levels = super().tickValues(minVal - shift, maxVal - shift, size)
         return [(spacing, [v + shift for v in values]) for spacing, values in levels]
