@@ -51,3 +51,49 @@ class SimProcess:
     def close(self) -> None:
         self.proc.terminate()
         self.proc.wait()
+
+
+def gui_cpu(seconds: float, *args: str, settle: float = 5.0) -> float:
+    """CPU of ``m2gui`` (fraction of one core) connected to a simulator process.
+
+    The simulator sends all topics at 20 Hz; the GUI runs offscreen with the
+    extra command-line ``args``; CPU is measured over ``seconds`` after
+    ``settle`` seconds of start-up.
+    """
+    import tempfile
+    import time
+    from pathlib import Path
+
+    tmp = Path(tempfile.mkdtemp(prefix="m2gui-bench-"))
+    sim = SimProcess("--all-telemetry")
+    try:
+        gui = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "m2gui",
+                "--host",
+                "127.0.0.1",
+                "--command-port",
+                str(sim.command_port),
+                "--telemetry-port",
+                str(sim.telemetry_port),
+                "--settings",
+                str(tmp / "s.ini"),
+                "--log-file",
+                str(tmp / "m2gui.log"),
+                "--quit-after",
+                str(settle + seconds + 2),
+                *args,
+            ],
+            env=dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_API="pyside6"),
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(settle)
+        c0, t0 = cpu_seconds(gui.pid), time.perf_counter()
+        time.sleep(seconds)
+        c1, t1 = cpu_seconds(gui.pid), time.perf_counter()
+        gui.wait()
+    finally:
+        sim.close()
+    return (c1 - c0) / (t1 - t0)

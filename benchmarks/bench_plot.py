@@ -25,7 +25,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,7 +47,7 @@ from m2gui.sim import ControllerSimulator
 from m2gui.ui.plots.area import PlotArea
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import SimProcess, cpu_seconds
+from _common import gui_cpu
 
 CAT = load_catalogue()
 SIGNALS = [f"axialForce.measured[{i}]" for i in range(72)] + [
@@ -171,42 +170,9 @@ async def latency(seconds: float) -> tuple[float, float, int]:
 
 
 def app_cpu(seconds: float) -> float:
-    tmp = Path(tempfile.mkdtemp(prefix="m2gui-bench-"))
-    layout = tmp / "layout78.json"
+    layout = Path(tempfile.mkdtemp(prefix="m2gui-bench-")) / "layout78.json"
     PlotLayout(panels=[PanelLayout(signals=SIGNALS, window=60.0)]).save(layout)
-    env = dict(os.environ)
-    sim = SimProcess("--all-telemetry")
-    gui = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "m2gui",
-            "--host",
-            "127.0.0.1",
-            "--command-port",
-            str(sim.command_port),
-            "--telemetry-port",
-            str(sim.telemetry_port),
-            "--layout",
-            str(layout),
-            "--settings",
-            str(tmp / "s.ini"),
-            "--log-file",
-            str(tmp / "m2gui.log"),
-            "--quit-after",
-            str(seconds + 7),
-        ],
-        env=env,
-        stderr=subprocess.DEVNULL,
-    )
-
-    time.sleep(5.0)
-    c0, t0 = cpu_seconds(gui.pid), time.perf_counter()
-    time.sleep(seconds)
-    c1, t1 = cpu_seconds(gui.pid), time.perf_counter()
-    gui.wait()
-    sim.close()
-    return (c1 - c0) / (t1 - t0)
+    return gui_cpu(seconds, "--layout", str(layout))
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import SimProcess, cpu_seconds
+from _common import gui_cpu
 
 BARE = """
 from PySide6.QtWidgets import QApplication, QMainWindow
@@ -86,41 +86,12 @@ def main() -> None:
         flush=True,
     )
 
-    sim = SimProcess("--all-telemetry")
-    total = 5.0 + args.seconds
-    gui = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "m2gui",
-            "--host",
-            "127.0.0.1",
-            "--command-port",
-            str(sim.command_port),
-            "--telemetry-port",
-            str(sim.telemetry_port),
-            "--quit-after",
-            str(total + 1),
-            "--settings",
-            str(tmp / "s.ini"),
-            "--log-file",
-            str(tmp / "m2gui.log"),
-        ],
-        env=env(),
-        stderr=subprocess.DEVNULL,
-    )
-    time.sleep(5.0)
-    c0, t0 = cpu_seconds(gui.pid), time.perf_counter()
-    time.sleep(args.seconds)
-    c1, t1 = cpu_seconds(gui.pid), time.perf_counter()
-    gui.wait()
-    sim.close()
     print(
         json.dumps(
             {
                 "bench": "gui_cpu_connected_20hz",
                 "seconds": args.seconds,
-                "cpu_fraction_of_core": round((c1 - c0) / (t1 - t0), 3),
+                "cpu_fraction_of_core": round(gui_cpu(args.seconds), 3),
             }
         )
     )

@@ -395,6 +395,15 @@ class Catalogue:
             out[param.name] = param.normalise(value)
         return out
 
+    def choice_sources(self) -> set[str]:
+        """Events whose fields offer choices to command parameters."""
+        return {
+            p.choices_from.split(".", 1)[0]
+            for spec in self.commands.values()
+            for p in spec.params.values()
+            if p.choices_from
+        }
+
     def enum_name(self, enum: str, value: int) -> str:
         """Return the name of an enumeration value (or the number as text)."""
         for key, number in self.enums.get(enum, {}).items():

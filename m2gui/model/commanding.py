@@ -9,10 +9,19 @@ from m2gui.net import CommandRecord
 if TYPE_CHECKING:
     from .session import Session
 
-__all__ = ["SOURCE_COMMAND", "CommandBlocked", "blocked_reason", "send_command"]
+__all__ = [
+    "SOURCE_COMMAND",
+    "SOURCE_EVENT",
+    "CommandBlocked",
+    "blocked_reason",
+    "csc_has_command",
+    "send_command",
+]
 
 #: The one command allowed while the CSC holds command.
 SOURCE_COMMAND = "switchCommandSource"
+#: The event (field ``state``) that tells whether the CSC holds command.
+SOURCE_EVENT = "commandableByDDS"
 
 
 class CommandBlocked(Exception):
@@ -21,7 +30,7 @@ class CommandBlocked(Exception):
 
 def csc_has_command(session: Session) -> bool:
     """True when the controller reports that the CSC holds command."""
-    return session.events.value("commandableByDDS", "state") is True
+    return session.events.value(SOURCE_EVENT, "state") is True
 
 
 def blocked_reason(session: Session, name: str) -> str | None:

@@ -19,7 +19,7 @@ from .connection import (
     PortStats,
     Received,
 )
-from .msg_type import MsgType
+from .msg_type import PREFIXES, MsgType
 from .sequence import MAX_SEQUENCE_ID, sequence_id_generator
 from .tcp_client import TcpClient
 
@@ -27,6 +27,7 @@ __all__ = [
     "DEFAULT_COMMAND_PORT",
     "DEFAULT_TELEMETRY_PORT",
     "MAX_SEQUENCE_ID",
+    "PREFIXES",
     "BadLine",
     "Client",
     "CommandDisconnected",

@@ -26,7 +26,7 @@ from .command_record import (
     CommandTimeout,
     Outcome,
 )
-from .msg_type import MsgType
+from .msg_type import PREFIXES, MsgType
 from .ratelog import RateLimitedLog
 from .sequence import sequence_id_generator
 from .tcp_client import TcpClient
@@ -606,7 +606,7 @@ class ControllerConnection:
             self._notify(self._command_listeners, record)
             raise CommandDisconnected(record, f"{name}: {error}") from None
         if self._traffic_listeners:
-            out = {"id": "cmd_" + name, "sequence_id": seq, **params}
+            out = {"id": PREFIXES[MsgType.Command] + name, "sequence_id": seq, **params}
             self._notify(self._traffic_listeners, "command", "out", out, time.time())
         try:
             return await asyncio.wait_for(asyncio.shield(future), timeout)
@@ -654,8 +654,7 @@ class ControllerConnection:
         except RuntimeError as error:
             raise ConnectionError(str(error)) from None
         if self._traffic_listeners:
-            prefix = "evt_" if msg_type == MsgType.Event else "tel_"
-            out: dict[str, Any] = {"id": prefix + name}
+            out: dict[str, Any] = {"id": PREFIXES[msg_type] + name}
             if comp_name is not None:
                 out["compName"] = comp_name
             out.update(details or {})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-__all__ = ["MsgType"]
+__all__ = ["PREFIXES", "MsgType"]
 
 
 class MsgType(enum.IntEnum):
@@ -17,3 +17,7 @@ class MsgType(enum.IntEnum):
     Command = 1
     Event = 2
     Telemetry = 3
+
+
+#: The ``id`` prefix of each message type written by a client.
+PREFIXES = {MsgType.Command: "cmd_", MsgType.Event: "evt_", MsgType.Telemetry: "tel_"}

@@ -11,7 +11,7 @@ from typing import Any
 
 from .client import DEFAULT_CHUNK_SIZE, Client
 from .codec import BadLine, decode_line, preview
-from .msg_type import MsgType
+from .msg_type import PREFIXES, MsgType
 from .ratelog import RateLimitedLog
 from .sequence import sequence_id_generator
 
@@ -289,16 +289,12 @@ class TcpClient(Client):
         details = {} if msg_details is None else copy.copy(msg_details)
         if "id" in details:
             raise ValueError("The 'id' is in the message details already.")
-        if msg_type == MsgType.Command:
-            message = {"id": "cmd_" + msg_name}
-            self.last_sequence_id = next(self._sequence_id_generator)
-            message["sequence_id"] = self.last_sequence_id  # type: ignore[assignment]
-        elif msg_type == MsgType.Event:
-            message = {"id": "evt_" + msg_name}
-        elif msg_type == MsgType.Telemetry:
-            message = {"id": "tel_" + msg_name}
-        else:
+        if msg_type not in PREFIXES:
             raise ValueError(f"The message type: {msg_type} is not supported.")
+        message: dict[str, Any] = {"id": PREFIXES[MsgType(msg_type)] + msg_name}
+        if msg_type == MsgType.Command:
+            self.last_sequence_id = next(self._sequence_id_generator)
+            message["sequence_id"] = self.last_sequence_id
         if comp_name is not None and msg_type != MsgType.Command:
             message["compName"] = comp_name
         message.update(details)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from m2gui.model.catalogue import CommandValidationError
 from m2gui.model.commanding import CommandBlocked, send_command
 from m2gui.model.session import Session
-from m2gui.net import CommandError, MsgType
+from m2gui.net import PREFIXES, CommandError, MsgType
 
 from ..style import format_time
 from ..table_model import Index, RowsModel
@@ -221,7 +221,7 @@ class ConsolePanel(QWidget):
                 return None
             return kind, "", text
         name = self.name.text().strip()
-        for prefix in ("cmd_", "evt_", "tel_"):
+        for prefix in PREFIXES.values():
             if name.startswith(prefix):
                 name = name[len(prefix) :]
         if not name:

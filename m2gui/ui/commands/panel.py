@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from m2gui.model.catalogue import CommandValidationError
 from m2gui.model.commanding import (
     SOURCE_COMMAND,
+    SOURCE_EVENT,
     CommandBlocked,
     blocked_reason,
     csc_has_command,
@@ -156,8 +157,9 @@ class CommandPanel(QWidget):
         layout.addWidget(splitter, 1)
         self._fill_tree()
         session.connection.add_state_listener(lambda state: self.update_state())
-        session.connection.subscribe(lambda r: self.update_state(), "commandableByDDS")
-        session.connection.subscribe(lambda r: self._refresh_choices(), "configurationFiles")
+        session.connection.subscribe(lambda r: self.update_state(), SOURCE_EVENT)
+        for source in self.catalogue.choice_sources():
+            session.connection.subscribe(lambda r: self._refresh_choices(), source)
         self.update_state()
         first = self.tree.topLevelItem(0)
         if first is not None and first.childCount():
@@ -306,7 +308,7 @@ class CommandPanel(QWidget):
         self.banner_widget.setVisible(connected and csc)
         if connected and csc:
             self.banner.setText(
-                "The CSC holds command (commandableByDDS is true). Only "
+                f"The CSC holds command ({SOURCE_EVENT} is true). Only "
                 f"{SOURCE_COMMAND} can be sent until you take command."
             )
         reason = blocked_reason(self.session, self.current) if self.current else None
