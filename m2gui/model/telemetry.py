@@ -359,11 +359,6 @@ class TelemetryStore:
         for listener in self._listeners:
             listener(received.name)
 
-    def set_history(self, seconds: float) -> None:
-        """Change the history length; buffers start again empty."""
-        self.history = seconds
-        self.buffers.clear()
-
     def buffer(self, topic: str) -> TopicBuffer | None:
         """The buffer of a topic, if any sample arrived."""
         return self.buffers.get(topic)

@@ -297,7 +297,7 @@ class MainWindow(QMainWindow):
         prefs = s.value("commands/preferences")
         if isinstance(prefs, str):
             self.session.preferences = Preferences.from_json(prefs)
-            self.command_panel._fill_tree()
+            self.command_panel.refresh_tree()
 
     def last_address(self) -> tuple[str, int, int]:
         """The address saved last time (defaults: 127.0.0.1, 50010, 50011)."""

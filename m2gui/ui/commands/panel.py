@@ -155,7 +155,7 @@ class CommandPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.banner_widget)
         layout.addWidget(splitter, 1)
-        self._fill_tree()
+        self.refresh_tree()
         session.connection.add_state_listener(lambda state: self.update_state())
         session.connection.subscribe(lambda r: self.update_state(), SOURCE_EVENT)
         for source in self.catalogue.choice_sources():
@@ -168,7 +168,8 @@ class CommandPanel(QWidget):
     # ------------------------------------------------------------------
     # The list of commands
     # ------------------------------------------------------------------
-    def _fill_tree(self) -> None:
+    def refresh_tree(self) -> None:
+        """Rebuild the command list (groups, and the pinned favourites on top)."""
         self.tree.clear()
         favourites = self.session.preferences.favourites
         if favourites:
@@ -259,7 +260,7 @@ class CommandPanel(QWidget):
             return
         name = self.current
         self.session.preferences.toggle_favourite(name)
-        self._fill_tree()
+        self.refresh_tree()
         self.select(name)
         self._reselect(name)
         self.preferences_changed.emit()

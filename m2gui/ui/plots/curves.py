@@ -32,13 +32,11 @@ class MultiCurveItem(pg.GraphicsObject):  # type: ignore[misc]
     def __init__(self, pens: list[QPen]) -> None:
         super().__init__()
         self.pens = pens
-        self.visible = [True] * len(pens)
         self._polylines: list[list[QPolygonF]] = [[] for _ in pens]
         self._rect = QRectF()
 
     def set_pens(self, pens: list[QPen]) -> None:
         self.pens = pens
-        self.visible = [True] * len(pens)
         self._polylines = [[] for _ in pens]
         self.update()
 
@@ -72,9 +70,7 @@ class MultiCurveItem(pg.GraphicsObject):  # type: ignore[misc]
 
     def paint(self, painter: QPainter, *args: Any) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
-        for pen, shown, polylines in zip(self.pens, self.visible, self._polylines, strict=True):
-            if not shown:
-                continue
+        for pen, polylines in zip(self.pens, self._polylines, strict=True):
             painter.setPen(pen)
             for polyline in polylines:
                 painter.drawPolyline(polyline)

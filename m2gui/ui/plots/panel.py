@@ -389,11 +389,6 @@ class PlotPanel(QWidget):
         text = self.title or ("empty: drop signals here" if n == 0 else "")
         self.title_label.setText(f"{text}  ({n} curves)" if n else text)
 
-    def set_title(self, title: str) -> None:
-        self.title = title
-        self._show_title()
-        self.changed.emit()
-
     # ------------------------------------------------------------------
     # Options
     # ------------------------------------------------------------------
