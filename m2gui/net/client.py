@@ -204,7 +204,26 @@ class Client:
         self._started = True
         self.log.info("%s: connecting to %s", self.name, self.address)
         try:
-            reader, writer = await asyncio.wait_for(
+            reader, writer = await self._open_connection(**kwargs)
+        except BaseException:
+            # A client that never connected is over: it connects only once.
+            if not self.done_task.done():
+                self.done_task.set_result(None)
+            raise
+        _set_keepalive(writer)
+        self._reader = reader
+        self._writer = writer
+        self.should_be_connected = True
+        self.log.info("%s: connected to %s", self.name, self.address)
+        if self.monitor_connection_interval > 0:
+            self._monitor_connection_task = asyncio.ensure_future(self._monitor_connection())
+        await self.call_connect_callback()
+
+    async def _open_connection(
+        self, **kwargs: Any
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        try:
+            return await asyncio.wait_for(
                 asyncio.open_connection(self.host, self.port, limit=self.limit, **kwargs),
                 timeout=self.connect_timeout,
             )
@@ -218,14 +237,6 @@ class Client:
             if isinstance(error, ConnectionError) and error.errno is not None:
                 raise type(error)(error.errno, message) from None
             raise ConnectionError(message) from None
-        _set_keepalive(writer)
-        self._reader = reader
-        self._writer = writer
-        self.should_be_connected = True
-        self.log.info("%s: connected to %s", self.name, self.address)
-        if self.monitor_connection_interval > 0:
-            self._monitor_connection_task = asyncio.ensure_future(self._monitor_connection())
-        await self.call_connect_callback()
 
     async def connect(self, timeout: float = 10.0) -> None:
         """Connect to the server; return at once if already connected.
@@ -508,7 +519,11 @@ class Client:
         try:
             return orjson.loads(text)
         except orjson.JSONDecodeError:
-            return json.loads(text)  # NaN, Infinity, integers beyond 64 bits
+            pass
+        try:
+            return json.loads(text)  # NaN, Infinity, numbers beyond a double
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", text, 0) from None
 
     async def read_into(self, struct: ctypes.Structure) -> None:
         """Read binary data into a ``ctypes.Structure``.

@@ -1,9 +1,15 @@
 """JSON decoding for the controller's line protocol.
 
 orjson decodes the usual lines two to three times faster than the standard
-library. The controller may also send what orjson refuses but Python's json
-accepts (bare ``NaN``/``Infinity``, integers beyond 64 bits); those lines fall
-back to the standard library, so nothing a Python peer can send is lost.
+library, and keeps every integer from -2**63 to 2**64 - 1 exact (so the
+protocol's uint64 masks survive). Lines orjson refuses but Python's json
+accepts (bare ``NaN``/``Infinity``, numbers that overflow a double) fall back
+to the standard library. Integers beyond 64 bits, which no protocol field
+carries, arrive as the nearest double, as with most JSON decoders.
+
+Whatever a line holds, decoding it either returns a dict or raises `BadLine`:
+deeply nested values, integers of thousands of digits and other hostile input
+never escape as another exception.
 """
 
 from __future__ import annotations
@@ -55,7 +61,10 @@ def decode_line(line: bytes | bytearray) -> dict[str, Any]:
     """
     try:
         message = orjson.loads(line)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as error:
+        if str(error).startswith("depth limit exceeded"):
+            # json.loads would recurse until RecursionError: refuse at once.
+            raise BadLine("json", "invalid JSON: nested deeper than 1024 levels") from None
         message = _decode_slow(line)
     if type(message) is not dict:
         raise BadLine("not-object", f"expected a JSON object, got {type(message).__name__}")
@@ -71,6 +80,11 @@ def _decode_slow(line: bytes | bytearray) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise BadLine("json", f"invalid JSON: {error.msg} at column {error.colno}") from None
+    except RecursionError:
+        raise BadLine("json", "invalid JSON: nested too deeply") from None
+    except (ValueError, OverflowError, MemoryError) as error:
+        # e.g. an integer of more than 4300 digits
+        raise BadLine("json", f"unusable JSON: {str(error)[:120]}") from None
 
 
 def encode_line(message: Any, terminator: bytes = b"\r\n") -> bytes:

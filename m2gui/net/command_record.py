@@ -10,6 +10,7 @@ __all__ = [
     "CommandDisconnected",
     "CommandError",
     "CommandFailed",
+    "CommandInvalid",
     "CommandRecord",
     "CommandRejected",
     "CommandTimeout",
@@ -18,7 +19,7 @@ __all__ = [
 
 
 class Outcome(enum.Enum):
-    """The state of a command; the last four are final."""
+    """The state of a command; all but the first two are final."""
 
     SENT = "sent"
     ACK = "ack"
@@ -27,6 +28,10 @@ class Outcome(enum.Enum):
     NOACK = "noack"
     TIMEOUT = "timeout"
     DISCONNECTED = "disconnected"
+    #: The caller cancelled the wait (the controller may still execute it).
+    CANCELLED = "cancelled"
+    #: The parameters could not be written as JSON; nothing was sent.
+    INVALID = "invalid"
 
     @property
     def final(self) -> bool:
@@ -51,6 +56,11 @@ class CommandRecord:
     t_done: float | None = None
     reason: str = ""
     user_info: list[str] = field(default_factory=list)
+    #: Times the command was sent again under a new sequence id after the
+    #: controller rejected its id (at most once).
+    resends: int = 0
+    #: Replies that came after the command had ended (counted, text bounded).
+    late_replies: int = 0
 
     @property
     def ack_latency(self) -> float | None:
@@ -77,6 +87,10 @@ class CommandRejected(CommandError):
 
 class CommandFailed(CommandError):
     """The controller answered fail; ``record.reason`` has its reason if any."""
+
+
+class CommandInvalid(CommandError, ValueError):
+    """The parameters could not be sent (not JSON-serialisable, or an ``id`` key)."""
 
 
 class CommandTimeout(CommandError, TimeoutError):

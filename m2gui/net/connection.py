@@ -10,17 +10,19 @@ exponential backoff when the controller drops.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from .command_record import (
     CommandDisconnected,
     CommandFailed,
+    CommandInvalid,
     CommandRecord,
     CommandRejected,
     CommandTimeout,
@@ -28,7 +30,7 @@ from .command_record import (
 )
 from .msg_type import PREFIXES, MsgType
 from .ratelog import RateLimitedLog
-from .sequence import sequence_id_generator
+from .sequence import PeekableIds, high_water_mark
 from .tcp_client import TcpClient
 
 __all__ = [
@@ -46,6 +48,14 @@ DEFAULT_TELEMETRY_PORT = 50011
 REPLY_IDS = frozenset(("ack", "noack", "success", "fail"))
 #: Finished commands remembered so that late replies are recognised.
 FINISHED_MEMORY = 1000
+#: Texts of late replies kept on one record, and characters kept of each.
+LATE_INFO_ENTRIES = 10
+INFO_CHARS = 500
+#: Distinct unknown message ids kept per port; the rest are counted, dropped.
+MAX_UNKNOWN_IDS = 100
+#: Seconds a link must stay up, delivering telemetry, before the reconnect
+#: backoff starts again from nothing.
+STABLE_AFTER = 5.0
 
 
 class ConnectionState(enum.Enum):
@@ -74,6 +84,8 @@ class PortStats:
     bytes: int = 0
     bad_lines: int = 0
     unknown_ids: int = 0
+    #: Messages with an unknown id dropped once `MAX_UNKNOWN_IDS` were kept.
+    unknown_dropped: int = 0
 
 
 Subscriber = Callable[[Received], None]
@@ -83,26 +95,8 @@ CommandListener = Callable[[CommandRecord], None]
 TrafficListener = Callable[[str, str, Any, float], None]
 
 
-class _PeekableIds(Iterator[int]):
-    """A sequence-id generator whose next value can be known before it is used.
-
-    The pending command must be registered under its id before the write, so
-    that a reply processed while the write drains is never missed.
-    """
-
-    def __init__(self, ids: Iterator[int]) -> None:
-        self._ids = ids
-        self._peeked: int | None = None
-
-    def peek(self) -> int:
-        if self._peeked is None:
-            self._peeked = next(self._ids)
-        return self._peeked
-
-    def __next__(self) -> int:
-        value = self.peek()
-        self._peeked = None
-        return value
+class _Resend(Exception):
+    """Set on a pending command's future: its id was refused, send it again."""
 
 
 class ControllerConnection:
@@ -120,6 +114,10 @@ class ControllerConnection:
         First and largest wait between attempts, seconds; the wait doubles.
     connect_timeout : `float`
         Seconds allowed for each connection attempt.
+    stable_after : `float`
+        Seconds a link must stay up and deliver telemetry before a drop
+        reconnects at once and the backoff starts again; a link that drops
+        sooner (a controller that accepts and closes) keeps backing off.
     default_timeout : `float`
         Command timeout when `command` is given none.
     known_events, known_telemetry : collection of `str` or None
@@ -139,6 +137,7 @@ class ControllerConnection:
         backoff_initial: float = 0.5,
         backoff_max: float = 10.0,
         connect_timeout: float = 5.0,
+        stable_after: float = STABLE_AFTER,
         default_timeout: float = 10.0,
         known_events: Collection[str] | None = None,
         known_telemetry: Collection[str] | None = None,
@@ -151,6 +150,7 @@ class ControllerConnection:
         self.backoff_initial = backoff_initial
         self.backoff_max = backoff_max
         self.connect_timeout = connect_timeout
+        self.stable_after = stable_after
         self.default_timeout = default_timeout
         self.log = log or logging.getLogger(__name__)
         self._known_events = frozenset(known_events) if known_events is not None else None
@@ -165,19 +165,27 @@ class ControllerConnection:
         self.late_replies = 0
         self.unmatched_replies = 0
         self.connections_made = 0
-        self._ids = _PeekableIds(sequence_id_generator())
+        self._ids = PeekableIds()
         self._command_client: TcpClient | None = None
         self._telemetry_client: TcpClient | None = None
         self._pending: dict[int, tuple[CommandRecord, asyncio.Future[CommandRecord]]] = {}
         self._finished: OrderedDict[int, CommandRecord] = OrderedDict()
+        #: Ids the controller refused, whose command was sent again under a
+        #: new id: their other replies (the C++ controller's fail) are late.
+        self._superseded: OrderedDict[int, CommandRecord] = OrderedDict()
+        self._unknown_names: dict[str, set[str]] = {"command": set(), "telemetry": set()}
+        self.resyncs = 0
         self._subs_by_name: dict[str, list[Subscriber]] = {}
         self._subs_all: dict[str, list[Subscriber]] = {"event": [], "telemetry": []}
         self._state_listeners: list[StateListener] = []
         self._command_listeners: list[CommandListener] = []
         self._traffic_listeners: list[TrafficListener] = []
         self._supervisor: asyncio.Task[None] | None = None
+        self._closing: asyncio.Future[None] | None = None
         self._stop: asyncio.Event | None = None
         self._connected_event: asyncio.Event | None = None
+        #: One rate limit for every problem message of this controller link,
+        #: shared by every TcpClient it makes, so reconnects do not re-arm it.
         self._problem_log = RateLimitedLog(self.log)
 
     # ------------------------------------------------------------------
@@ -286,18 +294,28 @@ class ControllerConnection:
         await asyncio.wait_for(self._connected_event.wait(), timeout)
 
     async def close(self) -> None:
-        """Disconnect and stop reconnecting; commands in flight fail."""
+        """Disconnect and stop reconnecting; commands in flight fail.
+
+        Returns at once, even in the middle of a connection attempt. If the
+        caller is cancelled while closing, the cancellation propagates and
+        the closing finishes in the background.
+        """
+        if self._closing is None or self._closing.done():
+            self._closing = asyncio.ensure_future(self._close_now())
+        await asyncio.shield(self._closing)
+
+    async def _close_now(self) -> None:
         if self._stop is not None:
             self._stop.set()
-        task = self._supervisor
+        task, self._supervisor = self._supervisor, None
         if task is not None and not task.done():
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
-        self._supervisor = None
+            task.cancel()
+            await asyncio.wait([task])
         await self._close_clients("disconnected by the user")
         self._set_state(ConnectionState.DISCONNECTED)
+
+    def _backoff(self, delay: float) -> float:
+        return min(max(delay * 2, self.backoff_initial), self.backoff_max)
 
     async def _supervise(self) -> None:
         assert self._stop is not None
@@ -308,30 +326,46 @@ class ControllerConnection:
             self._set_state(state)
             try:
                 await self._open()
-            except (OSError, TimeoutError) as error:
-                self.last_error = str(error)
-                self.log.warning("controller %s: %s", self.address, error)
+            except Exception as error:  # OSError, TimeoutError, or worse
+                self.last_error = str(error) or type(error).__name__
+                self._problem_log(logging.WARNING, "link", f"controller {self.address}: {error}")
                 await self._close_clients("connection failed")
                 if not self.reconnect:
                     break
-                delay = min(max(delay * 2, self.backoff_initial), self.backoff_max)
+                delay = self._backoff(delay)
                 state = ConnectionState.RECONNECTING
                 if await self._sleep_or_stop(delay, stop):
                     break
                 continue
             self.last_error = ""
             self.connections_made += 1
-            delay = 0.0
+            up_since = time.monotonic()
+            telemetry_before = self.telemetry_stats.messages
             self._set_state(ConnectionState.CONNECTED)
             await self._wait_until_lost(stop)
             if stop.is_set():
                 break
-            self.log.warning("controller %s: connection lost", self.address)
+            up_for = time.monotonic() - up_since
+            stable = (
+                up_for >= self.stable_after and self.telemetry_stats.messages > telemetry_before
+            )
+            self.last_error = f"connection lost after {up_for:.1f} s"
+            self._problem_log(
+                logging.WARNING,
+                "link",
+                f"controller {self.address}: connection lost after {up_for:.1f} s",
+            )
             await self._close_clients("connection lost")
             if not self.reconnect:
                 break
             state = ConnectionState.RECONNECTING
-            self.next_retry_at = time.monotonic()
+            if stable:
+                delay = 0.0
+                self.next_retry_at = time.monotonic()
+                continue
+            delay = self._backoff(delay)
+            if await self._sleep_or_stop(delay, stop):
+                break
         self._set_state(ConnectionState.DISCONNECTED)
 
     async def _sleep_or_stop(self, delay: float, stop: asyncio.Event) -> bool:
@@ -361,6 +395,7 @@ class ControllerConnection:
             name="telemetry",
         )
         cmd.connect_timeout = tel.connect_timeout = self.connect_timeout
+        cmd._problem_log = tel._problem_log = self._problem_log
         self._command_client, self._telemetry_client = cmd, tel
         await asyncio.gather(cmd.connect(self.connect_timeout), tel.connect(self.connect_timeout))
 
@@ -405,12 +440,11 @@ class ControllerConnection:
         else:
             stats, client = self.telemetry_stats, self._telemetry_client
         if client is None:
-            return PortStats(**vars(stats))
-        return PortStats(
-            messages=stats.messages,
+            return dataclasses.replace(stats)
+        return dataclasses.replace(
+            stats,
             bytes=stats.bytes + client.bytes_received,
             bad_lines=stats.bad_lines + client.bad_lines,
-            unknown_ids=stats.unknown_ids,
         )
 
     # ------------------------------------------------------------------
@@ -429,7 +463,13 @@ class ControllerConnection:
             self._unknown(self.command_stats, "command", message)
             return
         if self._known_events is not None and name not in self._known_events:
-            self._unknown(self.command_stats, "command", message)
+            if self._known_telemetry is not None and name in self._known_telemetry:
+                # The C++ controller sends some telemetry (netForcesTotal,
+                # netMomentsTotal) on the command port too.
+                self._dispatch_telemetry(name, message, now, "command")
+                return
+            if not self._unknown(self.command_stats, "command", message):
+                return
         received = Received(name, message, now, "command")
         self.latest_events[name] = received
         for callback in self._subs_by_name.get(name, ()):
@@ -446,9 +486,19 @@ class ControllerConnection:
         if not isinstance(name, str):
             self._unknown(self.telemetry_stats, "telemetry", message)
             return
-        if self._known_telemetry is not None and name not in self._known_telemetry:
-            self._unknown(self.telemetry_stats, "telemetry", message)
-        received = Received(name, message, now, "telemetry")
+        known = self._known_telemetry
+        if (
+            known is not None
+            and name not in known
+            and not self._unknown(self.telemetry_stats, "telemetry", message)
+        ):
+            return
+        self._dispatch_telemetry(name, message, now, "telemetry")
+
+    def _dispatch_telemetry(
+        self, name: str, message: dict[str, Any], now: float, port: str
+    ) -> None:
+        received = Received(name, message, now, port)
         self.latest_telemetry[name] = received
         for callback in self._subs_by_name.get(name, ()):
             self._deliver(callback, received)
@@ -461,49 +511,79 @@ class ControllerConnection:
         except Exception:
             self._problem_log(
                 logging.ERROR,
-                f"subscriber-{received.name}",
-                f"subscriber {callback!r} failed on {received.name}",
+                "subscriber",
+                f"subscriber {callback!r} failed on {received.name[:100]}",
                 exc_info=True,
             )
 
-    def _unknown(self, stats: PortStats, port: str, message: dict[str, Any]) -> None:
+    def _unknown(self, stats: PortStats, port: str, message: dict[str, Any]) -> bool:
+        """Count a message with an unknown id; True if it is to be kept.
+
+        The first `MAX_UNKNOWN_IDS` distinct ids of a port are kept (stored
+        and delivered like known ones); messages with further new ids are
+        counted and dropped, so a controller that invents ids cannot grow
+        memory without bound.
+        """
         stats.unknown_ids += 1
+        name = message.get("id")
+        names = self._unknown_names[port]
+        keep = isinstance(name, str) and (name in names or len(names) < MAX_UNKNOWN_IDS)
+        if keep:
+            assert isinstance(name, str)
+            names.add(name)
+        else:
+            stats.unknown_dropped += 1
         self._problem_log(
             logging.WARNING,
             f"unknown-{port}",
-            f"{port} port: unknown message id {message.get('id')!r} "
-            f"({stats.unknown_ids} so far): {str(message)[:200]}",
+            f"{port} port: unknown message id {str(name)[:100]!r} "
+            f"({stats.unknown_ids} so far"
+            + (f", {stats.unknown_dropped} dropped" if stats.unknown_dropped else "")
+            + f"): {str(message)[:200]}",
         )
+        return keep
 
     def _remember(self, record: CommandRecord) -> None:
         self._finished[record.sequence_id] = record
         while len(self._finished) > FINISHED_MEMORY:
             self._finished.popitem(last=False)
 
+    def _late_reply(self, kind: str, seq: object, record: CommandRecord, info: object) -> None:
+        """A reply for a command that has already ended (or was sent again)."""
+        self.late_replies += 1
+        record.late_replies += 1
+        if info and len(record.user_info) < LATE_INFO_ENTRIES:
+            record.user_info.append(f"late {kind}: {str(info)[:INFO_CHARS]}")
+            self._notify(self._command_listeners, record)
+        self._problem_log(
+            logging.INFO,
+            "late-reply",
+            f"{kind} reply for {record.name} (sequence id {seq}), which already ended as "
+            f"{record.outcome.value}: ignored ({self.late_replies} late replies so far)",
+        )
+
     def _on_reply(self, kind: str, message: dict[str, Any]) -> None:
         seq = message.get("sequence_id")
         info = message.get("user_info")
-        entry = self._pending.get(seq) if isinstance(seq, int) else None
+        key = seq if type(seq) is int else None
+        entry = self._pending.get(key) if key is not None else None
         if entry is None:
-            finished = self._finished.get(seq) if isinstance(seq, int) else None
-            if finished is not None:
-                self.late_replies += 1
-                if info:
-                    finished.user_info.append(str(info))
-                    self._notify(self._command_listeners, finished)
-                self.log.info(
-                    "%s reply for %s (sequence id %s), which already ended as %s: ignored",
-                    kind,
-                    finished.name,
-                    seq,
-                    finished.outcome.value,
-                )
+            superseded = self._superseded.get(key) if key is not None else None
+            if superseded is not None:
+                self._late_reply(kind, seq, superseded, None)
                 return
-            if kind == "noack":
+            finished = self._finished.get(key) if key is not None else None
+            if finished is not None:
+                self._late_reply(kind, seq, finished, info)
+                return
+            if kind == "noack" and key is not None:
                 # The specification answers a wrong sequence id with noack
-                # carrying the id the controller expected: blame the oldest
-                # command still waiting for its first reply.
+                # carrying the id it expected: the oldest command still
+                # waiting for its first reply is the one refused.
                 waiting = [e for e in self._pending.values() if e[0].outcome is Outcome.SENT]
+                if waiting and waiting[0][0].resends == 0 and key not in self._pending:
+                    self._resend(waiting[0], key, f"the controller expected sequence id {key}")
+                    return
                 if waiting:
                     entry = waiting[0]
                     info = info or f"wrong sequence id: the controller expected {seq}"
@@ -512,13 +592,22 @@ class ControllerConnection:
                 self._problem_log(
                     logging.WARNING,
                     "unmatched-reply",
-                    f"{kind} reply with unknown sequence id {seq!r}: ignored",
+                    f"{kind} reply with unknown sequence id {str(seq)[:40]}: ignored "
+                    f"({self.unmatched_replies} so far)",
                 )
                 return
         record, future = entry
+        if kind == "noack" and record.resends == 0:
+            previous = high_water_mark(info)
+            if previous is not None:
+                # The C++ controller keeps the highest id it has seen, across
+                # connections and clients: continue above it.
+                next_id = max(previous + 1, self._ids.peek())
+                self._resend(entry, next_id, str(info)[:INFO_CHARS])
+                return
         now = time.monotonic()
-        if info:
-            record.user_info.append(str(info))
+        if info and len(record.user_info) < LATE_INFO_ENTRIES:
+            record.user_info.append(str(info)[:INFO_CHARS])
         if kind == "ack":
             record.outcome = Outcome.ACK
             record.t_ack = now
@@ -531,12 +620,14 @@ class ControllerConnection:
             result: BaseException | None = None
         elif kind == "fail":
             record.outcome = Outcome.FAIL
-            record.reason = str(info) if info else "the controller reported fail"
+            record.reason = str(info)[:INFO_CHARS] if info else "the controller reported fail"
             result = CommandFailed(record, f"{record.name} failed: {record.reason}")
         else:
             record.outcome = Outcome.NOACK
             record.t_ack = record.t_ack or now
-            record.reason = str(info) if info else "rejected: unknown command or wrong sequence id"
+            record.reason = (
+                str(info)[:INFO_CHARS] if info else "rejected: unknown command or wrong sequence id"
+            )
             result = CommandRejected(record, f"{record.name} rejected: {record.reason}")
         self._remember(record)
         if not future.done():
@@ -545,6 +636,37 @@ class ControllerConnection:
             else:
                 future.set_exception(result)
         self._notify(self._command_listeners, record)
+
+    def _resend(
+        self,
+        entry: tuple[CommandRecord, asyncio.Future[CommandRecord]],
+        next_id: int,
+        why: str,
+    ) -> None:
+        """The controller refused a command's sequence id: resync, send it again.
+
+        The command was not executed, so `command` sends it once more under
+        the id the controller wants. Any other reply to the refused id is then
+        a late reply.
+        """
+        record, future = entry
+        old = record.sequence_id
+        del self._pending[old]
+        self._superseded[old] = record
+        while len(self._superseded) > FINISHED_MEMORY:
+            self._superseded.popitem(last=False)
+        self._ids.resync(next_id)
+        self.resyncs += 1
+        record.user_info.append(f"sequence id {old} refused ({why}); sent again")
+        self.log.warning(
+            "controller %s refused sequence id %d of %s (%s): resynchronised, sending it again",
+            self.address,
+            old,
+            record.name,
+            why,
+        )
+        if not future.done():
+            future.set_exception(_Resend())
 
     # ------------------------------------------------------------------
     # Sending
@@ -590,40 +712,59 @@ class ControllerConnection:
             record.reason = "not connected"
             self._notify(self._command_listeners, record)
             raise CommandDisconnected(record, f"{name}: not connected to the controller")
-        seq = self._ids.peek()
-        record = CommandRecord(name, params, seq, time.time(), now)
-        future: asyncio.Future[CommandRecord] = asyncio.get_running_loop().create_future()
-        self._pending[seq] = (record, future)
+        record = CommandRecord(name, params, self._ids.peek(), time.time(), now)
+        deadline = now + timeout
+        while True:
+            seq = record.sequence_id = self._ids.peek()
+            future: asyncio.Future[CommandRecord] = asyncio.get_running_loop().create_future()
+            self._pending[seq] = (record, future)
+            self._notify(self._command_listeners, record)
+            try:
+                await client.write_message(MsgType.Command, name, params)
+            except asyncio.CancelledError:
+                self._end(record, Outcome.CANCELLED, "cancelled while sending")
+                raise
+            except (OSError, RuntimeError) as error:
+                self._end(record, Outcome.DISCONNECTED, str(error))
+                raise CommandDisconnected(record, f"{name}: {error}") from None
+            except (ValueError, TypeError) as error:
+                # Not JSON-serialisable, or an "id" key: nothing was sent.
+                self._end(record, Outcome.INVALID, str(error)[:INFO_CHARS])
+                raise CommandInvalid(record, f"{name}: {error}") from error
+            if self._traffic_listeners:
+                out = {"id": PREFIXES[MsgType.Command] + name, "sequence_id": seq, **params}
+                self._notify(self._traffic_listeners, "command", "out", out, time.time())
+            try:
+                return await asyncio.wait_for(
+                    asyncio.shield(future), max(0.0, deadline - time.monotonic())
+                )
+            except _Resend:
+                record.resends += 1
+                continue
+            except TimeoutError:
+                problem = future.exception() if future.done() else None
+                if future.done() and problem is None:
+                    return future.result()  # the reply came as the time ran out
+                if problem is not None and not isinstance(problem, _Resend):
+                    raise problem from None
+                self._end(record, Outcome.TIMEOUT, f"no reply within {timeout:g} s")
+                raise CommandTimeout(record, f"{name}: no reply within {timeout:g} s") from None
+            except asyncio.CancelledError:
+                self._end(record, Outcome.CANCELLED, "cancelled while waiting for the reply")
+                raise
+
+    def _end(self, record: CommandRecord, outcome: Outcome, reason: str) -> None:
+        """End a command that is not over yet with ``outcome``, and tell the listeners."""
+        entry = self._pending.get(record.sequence_id)
+        if entry is not None and entry[0] is record:
+            del self._pending[record.sequence_id]
+        if record.outcome.final:
+            return
+        record.outcome = outcome
+        record.t_done = time.monotonic()
+        record.reason = reason
+        self._remember(record)
         self._notify(self._command_listeners, record)
-        try:
-            await client.write_message(MsgType.Command, name, params)
-        except (ConnectionError, RuntimeError) as error:
-            self._pending.pop(seq, None)
-            record.outcome = Outcome.DISCONNECTED
-            record.t_done = time.monotonic()
-            record.reason = str(error)
-            self._remember(record)
-            self._notify(self._command_listeners, record)
-            raise CommandDisconnected(record, f"{name}: {error}") from None
-        if self._traffic_listeners:
-            out = {"id": PREFIXES[MsgType.Command] + name, "sequence_id": seq, **params}
-            self._notify(self._traffic_listeners, "command", "out", out, time.time())
-        try:
-            return await asyncio.wait_for(asyncio.shield(future), timeout)
-        except TimeoutError:
-            if future.done():
-                return future.result()
-            self._pending.pop(seq, None)
-            record.outcome = Outcome.TIMEOUT
-            record.t_done = time.monotonic()
-            record.reason = f"no reply within {timeout:g} s"
-            self._remember(record)
-            self._notify(self._command_listeners, record)
-            raise CommandTimeout(record, f"{name}: no reply within {timeout:g} s") from None
-        except asyncio.CancelledError:
-            if self._pending.pop(seq, None) is not None:
-                self._remember(record)
-            raise
 
     async def send_message(
         self,

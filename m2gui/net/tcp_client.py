@@ -108,6 +108,9 @@ class TcpClient(Client):
         )
         self._check_message_rate = check_message_rate
         self._read_task: asyncio.Task[None] | None = None
+        self._close_task: asyncio.Future[None] | None = None
+        #: Rate limit of the bad-line and callback-error messages; a
+        #: ControllerConnection shares its own across every TcpClient it makes.
         self._problem_log = RateLimitedLog(log)
         super().__init__(
             host,
@@ -129,94 +132,96 @@ class TcpClient(Client):
         )
 
     async def _connect_state_changed(self, client: Client) -> None:
-        if self.connected and (self._read_task is None or self._read_task.done()):
-            self._read_task = asyncio.create_task(self._read_loop(), name=f"{self.name}-reader")
+        if self.connected:
+            self._start_reader()
+
+    def _start_reader(self) -> None:
+        """Start the background reader once per connection.
+
+        It is started even if the peer has already closed (it then sees the
+        end of the stream at once and closes the client), so that `done_task`
+        completes whenever the connection ends, however early.
+        """
+        if self._reader is None or self._read_task is not None:
+            return
+        task = asyncio.create_task(self._read_loop(), name=f"{self.name}-reader")
+        task.add_done_callback(self._reader_finished)
+        self._read_task = task
+
+    def _reader_finished(self, task: asyncio.Task[None]) -> None:
+        # The reader closes the client on every exit but cancellation, which
+        # comes from `close` (which closes too) or from a loop shutting down:
+        # whatever happened, the connection is over.
+        if self._close_task is None and not self.done_task.done():
+            writer = self._writer
+            if writer is not None:
+                writer.close()
+            self.done_task.set_result(None)
+
+    async def start(self, **kwargs: Any) -> None:
+        """Connect to the TCP/IP server and start the background reader.
+
+        Called by the constructor (or by `connect` when the client was made
+        outside an event loop); not meant to be called by users.
+
+        Parameters
+        ----------
+        **kwargs : `dict` [`str`, `typing.Any`]
+            Additional keyword arguments for ``asyncio.open_connection``.
+
+        Raises
+        ------
+        RuntimeError
+            If start was already called.
+        ConnectionError
+            If the server cannot be reached; the message names host and port.
+        TimeoutError
+            If the connection does not open within ``connect_timeout``.
+        """
+        await super().start(**kwargs)
+        self._start_reader()
 
     async def close(self) -> None:
         """Cancel the reader task and close the connection.
 
         Safe to call at any time, more than once, with or without a connection.
+        If the caller is cancelled while closing, the cancellation propagates
+        and the closing finishes in the background.
         """
+        closing = self._close_task
+        if closing is None:
+            closing = self._close_task = asyncio.ensure_future(self._close_now())
+        await asyncio.shield(closing)
+
+    async def _close_now(self) -> None:
         task = self._read_task
         if task is not None and task is not asyncio.current_task() and not task.done():
             task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                pass
+            await asyncio.wait([task])
         await super().close()
 
     # ------------------------------------------------------------------
     # The background reader
     # ------------------------------------------------------------------
     async def _read_loop(self) -> None:
-        reader = self._reader
-        assert reader is not None
-        buf = self._buffer
-        callback = self._callback_process_message
-        args = self._args_callback_process_message
-        check_rate = self._check_message_rate
-        rate_count = 0
-        rate_start = time.monotonic()
-        search_from = 0
-        skipping_overlong = False
-        self.log.debug("%s: reader started", self.name)
+        """Read until the stream ends or fails, then close the client.
+
+        Any `OSError` (a reset, ``ETIMEDOUT`` from the keepalive when a cable
+        is pulled, ``EHOSTUNREACH``) ends the connection exactly as the end of
+        the stream does. Cancellation (from `close`) propagates.
+        """
         try:
-            while True:
-                index = buf.find(b"\n", search_from)
-                if index < 0:
-                    if len(buf) > self.limit:
-                        if not skipping_overlong:
-                            self._skip_overlong(buf)
-                            skipping_overlong = True
-                        buf.clear()
-                    search_from = len(buf)
-                    chunk = await reader.read(DEFAULT_CHUNK_SIZE)
-                    if not chunk:
-                        break
-                    self.bytes_received += len(chunk)
-                    buf += chunk
-                    continue
-                # JSON allows the CR of CR LF as trailing white space, so the
-                # line is split on LF alone and both framings are accepted.
-                line = buf[:index]
-                del buf[: index + 1]
-                search_from = 0
-                if skipping_overlong:
-                    skipping_overlong = False
-                    continue
-                if index > self.limit:
-                    self._skip_overlong(line)
-                    continue
-                try:
-                    message = decode_line(line)
-                except BadLine as error:
-                    self._skip_bad(line, error)
-                    continue
-                self.messages_received += 1
-                try:
-                    await callback(*args, message=message)
-                except Exception:
-                    self.callback_errors += 1
-                    self._problem_log(
-                        logging.ERROR,
-                        "callback",
-                        f"{self.name}: error processing message {preview(line)}",
-                        exc_info=True,
-                    )
-                if check_rate:
-                    rate_count += 1
-                    now = time.monotonic()
-                    if now - rate_start >= RATE_PERIOD:
-                        self.log.debug(
-                            "%s: received %.1f messages/s",
-                            self.name,
-                            rate_count / (now - rate_start),
-                        )
-                        rate_count = 0
-                        rate_start = now
-        except ConnectionError as error:
-            self.log.warning("%s: connection to %s lost: %s", self.name, self.address, error)
+            await self._read_lines()
+        except OSError as error:
+            self.log.warning(
+                "%s: connection to %s lost: %s",
+                self.name,
+                self.address,
+                error.strerror or error or type(error).__name__,
+            )
+        except Exception:
+            self.log.exception("%s: reader of %s failed; closing", self.name, self.address)
+        buf = self._buffer
         if buf.strip():
             self.truncated_lines += 1
             self.log.warning(
@@ -230,11 +235,80 @@ class TcpClient(Client):
         self.log.info("%s: %s closed the connection", self.name, self.address)
         await self.basic_close()
 
+    async def _read_lines(self) -> None:
+        reader = self._reader
+        assert reader is not None
+        buf = self._buffer
+        callback = self._callback_process_message
+        args = self._args_callback_process_message
+        check_rate = self._check_message_rate
+        rate_count = 0
+        rate_start = time.monotonic()
+        search_from = 0
+        skipping_overlong = False
+        self.log.debug("%s: reader started", self.name)
+        while True:
+            index = buf.find(b"\n", search_from)
+            if index < 0:
+                if len(buf) > self.limit:
+                    if not skipping_overlong:
+                        self._skip_overlong(buf)
+                        skipping_overlong = True
+                    buf.clear()
+                search_from = len(buf)
+                chunk = await reader.read(DEFAULT_CHUNK_SIZE)
+                if not chunk:
+                    return
+                self.bytes_received += len(chunk)
+                buf += chunk
+                continue
+            # JSON allows the CR of CR LF as trailing white space, so the
+            # line is split on LF alone and both framings are accepted.
+            line = buf[:index]
+            del buf[: index + 1]
+            search_from = 0
+            if skipping_overlong:
+                skipping_overlong = False
+                continue
+            if index > self.limit:
+                self._skip_overlong(line)
+                continue
+            try:
+                message = decode_line(line)
+            except BadLine as error:
+                self._skip_bad(line, error)
+                continue
+            except Exception as error:  # a decoder bug must not end the reader
+                self._skip_bad(line, BadLine("json", f"undecodable: {type(error).__name__}"))
+                continue
+            self.messages_received += 1
+            try:
+                await callback(*args, message=message)
+            except Exception:
+                self.callback_errors += 1
+                self._problem_log(
+                    logging.ERROR,
+                    f"{self.name}-callback",
+                    f"{self.name}: error processing message {preview(line)}",
+                    exc_info=True,
+                )
+            if check_rate:
+                rate_count += 1
+                now = time.monotonic()
+                if now - rate_start >= RATE_PERIOD:
+                    self.log.debug(
+                        "%s: received %.1f messages/s",
+                        self.name,
+                        rate_count / (now - rate_start),
+                    )
+                    rate_count = 0
+                    rate_start = now
+
     def _skip_overlong(self, head: bytearray) -> None:
         self.overlong_lines += 1
         self._problem_log(
             logging.WARNING,
-            "overlong",
+            f"{self.name}-overlong",
             f"{self.name}: skipped a line longer than {self.limit} bytes "
             f"({self.overlong_lines} so far): {preview(head)}",
         )
@@ -246,7 +320,7 @@ class TcpClient(Client):
             self.malformed_lines += 1
         self._problem_log(
             logging.WARNING,
-            error.kind,
+            f"{self.name}-{error.kind}",
             f"{self.name}: skipped a bad line ({error}; {self.bad_lines} bad so far): "
             f"{preview(line)}",
         )

@@ -6,6 +6,8 @@ import asyncio
 import json
 import logging
 import socket
+import time
+from collections.abc import Callable
 
 import pytest
 
@@ -17,12 +19,21 @@ from m2gui.net import (
     ConnectionState,
     ControllerConnection,
     Outcome,
+    PortStats,
     Received,
 )
 from m2gui.sim import GARBAGE, ControllerSimulator
 
 from ..conftest import connect_to
 from .conftest import LineServer
+
+
+async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {condition}")
+        await asyncio.sleep(0.01)
 
 
 async def wait_for_state(
@@ -116,11 +127,16 @@ async def test_late_reply_is_not_taken_for_the_next_command(
     assert conn.unmatched_replies == 0
 
 
-async def test_wrong_sequence_id_noack_is_attributed(conn: ControllerConnection) -> None:
-    await conn.command("clearErrors")
-    next(conn._ids)  # skip an id, as a second client sharing the generator would
-    with pytest.raises(CommandRejected, match="wrong sequence id"):
-        await conn.command("clearErrors", timeout=2)
+async def test_wrong_sequence_id_is_resynchronised_and_resent(conn: ControllerConnection) -> None:
+    first = await conn.command("clearErrors")
+    skipped = next(conn._ids)  # skip an id, as a second client sharing the generator would
+    record = await conn.command("clearErrors", timeout=2)
+    # The simulator follows the specification: noack with the expected id.
+    assert record.outcome is Outcome.SUCCESS
+    assert record.resends == 1
+    assert record.sequence_id == first.sequence_id + 1 != skipped + 1
+    assert conn.resyncs == 1
+    assert any("refused" in text for text in record.user_info)
 
 
 async def test_disconnect_while_in_flight(
@@ -128,7 +144,7 @@ async def test_disconnect_while_in_flight(
 ) -> None:
     sim.faults.withhold = {"*"}
     task = asyncio.create_task(conn.command("clearErrors", timeout=10))
-    await asyncio.sleep(0.1)
+    await until(lambda: bool(conn._pending))
     await sim.drop_connections()
     with pytest.raises(CommandDisconnected, match="connection lost while in flight") as info:
         await asyncio.wait_for(task, 5)
@@ -175,8 +191,10 @@ async def test_no_reconnect_when_turned_off(sim: ControllerSimulator) -> None:
     await conn.wait_connected(5)
     await sim.drop_connections()
     await wait_for_state(conn, ConnectionState.DISCONNECTED)
-    await asyncio.sleep(0.3)
+    # the supervisor has ended: nothing will reconnect
+    await until(lambda: conn._supervisor is not None and conn._supervisor.done())
     assert conn.state is ConnectionState.DISCONNECTED
+    assert conn.connections_made == 1
     await conn.close()
 
 
@@ -208,26 +226,34 @@ async def test_injected_garbage_is_survived_counted_and_logged(
     kind: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    odd: list[Received] = []
+    conn.subscribe(
+        lambda r: odd.append(r) if r.message.get("motorVoltage") == "high" else None,
+        "powerStatus",
+    )
+
+    def stats() -> list[PortStats]:
+        return [conn.port_stats(p) for p in ("command", "telemetry")]
+
     with caplog.at_level(logging.WARNING):
         for port in ("command", "telemetry"):
             await sim.send_garbage(port, kind)
-        await asyncio.sleep(0.3)
-    stats = [conn.port_stats(p) for p in ("command", "telemetry")]
-    if kind == "unknown-id":
-        assert [s.unknown_ids for s in stats] == [1, 1]
-        assert "unknown message id 'noSuchMessage'" in caplog.text
-    elif kind == "wrong-type":
-        # Well-formed JSON with bad field types reaches the model, which
-        # checks types (the transport does not know field types).
-        assert conn.latest_telemetry["powerStatus"] is not None
-    else:
-        assert [s.bad_lines for s in stats] == [1, 1]
-        assert "skipped" in caplog.text
+        if kind == "unknown-id":
+            await until(lambda: [s.unknown_ids for s in stats()] == [1, 1])
+            assert "unknown message id 'noSuchMessage'" in caplog.text
+        elif kind == "wrong-type":
+            # Well-formed JSON with bad field types reaches the model, which
+            # checks types (the transport does not know field types).
+            await until(lambda: len(odd) == 2)
+            assert {r.port for r in odd} == {"command", "telemetry"}
+            assert odd[0].message["commVoltage"] == [1]
+        else:
+            await until(lambda: [s.bad_lines for s in stats()] == [1, 1])
+            assert "skipped" in caplog.text
     assert conn.state is ConnectionState.CONNECTED
     assert (await conn.command("clearErrors")).outcome is Outcome.SUCCESS
     before = conn.port_stats("telemetry").messages
-    await asyncio.sleep(0.2)
-    assert conn.port_stats("telemetry").messages > before
+    await until(lambda: conn.port_stats("telemetry").messages > before)
 
 
 async def test_controller_vanishing_mid_message(
@@ -254,13 +280,14 @@ async def test_subscribers_by_name_kind_and_unsubscribe(conn: ControllerConnecti
 
     conn.subscribe(broken, "powerStatus")
     await conn.command("clearErrors")
-    await asyncio.sleep(0.2)
-    assert by_name and set(by_name) == {"powerStatus"}
+    await until(lambda: len(by_name) >= 2 and "summaryFaultsStatus" in events)
+    assert set(by_name) == {"powerStatus"}
     assert "summaryFaultsStatus" in events and "powerStatus" not in events
     assert "powerStatus" in telemetry
     stop()
     n = len(by_name)
-    await asyncio.sleep(0.2)
+    after = len(telemetry)
+    await until(lambda: telemetry[after:].count("powerStatus") >= 2)
     assert len(by_name) == n
     latest = conn.latest_events["summaryFaultsStatus"]
     assert latest.port == "command" and latest.time > 0
@@ -321,8 +348,7 @@ async def test_cpp_controller_double_replies() -> None:
     record = await conn.command("power", {"powerType": 2, "status": True})
     assert record.outcome is Outcome.SUCCESS
     assert record.user_info == ["cmd_power COMM1"]
-    await asyncio.sleep(0.05)
-    assert conn.late_replies == 1  # the fail after the noack
+    assert conn.late_replies == 1  # the fail after the noack, before the power replies
     assert conn.unmatched_replies == 0
     await conn.close()
     await peer.stop()

@@ -51,6 +51,8 @@ OUTCOME_TEXT = {
     Outcome.NOACK: "✗ rejected (noack)",
     Outcome.TIMEOUT: "✗ timed out",
     Outcome.DISCONNECTED: "✗ disconnected",
+    Outcome.CANCELLED: "✗ cancelled",
+    Outcome.INVALID: "✗ not sent (invalid parameters)",
 }
 
 
@@ -421,7 +423,7 @@ class CommandPanel(QWidget):
         QTimer.singleShot(0, self.update_state)
 
     def _show_record(self, record: CommandRecord) -> None:
-        text = OUTCOME_TEXT[record.outcome]
+        text = OUTCOME_TEXT.get(record.outcome, record.outcome.value)
         color = "#2e9d4f" if record.outcome is Outcome.SUCCESS else "#d03030"
         parts = [f"<span style='color:{color}'><b>{text}</b></span>", f"seq {record.sequence_id}"]
         if record.ack_latency is not None:
