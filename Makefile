@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export QT_API := pyside6
 
-.PHONY: run sim test lint format bench screenshot clean
+.PHONY: run sim test lint format bench screenshot clean wheel-check
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "m2gui needs Python 3.11 or newer")'
@@ -35,6 +35,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy m2gui/net m2gui/model
 	$(BIN)/lint-imports
+
+## Build the wheel, install it into a fresh venv and start m2gui from it.
+wheel-check: $(STAMP)
+	PYTHON=$(CURDIR)/$(BIN)/python .ci/check-wheel
 
 format: $(STAMP)
 	$(BIN)/ruff format .

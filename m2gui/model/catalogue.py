@@ -1,6 +1,6 @@
 """The protocol catalogue: every command, event, telemetry topic and enumeration.
 
-Loaded from ``resources/protocol.json`` (shipped as ``m2gui.resources``). The
+Loaded from ``m2gui/resources/protocol.json`` (package ``m2gui.resources``). The
 simulator, the command validator and the command forms all read this one
 catalogue; nothing else hard-codes message names.
 """
@@ -64,6 +64,7 @@ class Param:
     max: float | None = None
     min_length: int | None = None
     max_length: int | None = None
+    not_blank: bool = False
     enum: str | None = None
     enum_values: Mapping[str, int] = field(default_factory=dict)
     default: Any = None
@@ -104,6 +105,8 @@ class Param:
                 return f"expected a string, got {_show(value)}"
             if self.min_length is not None and len(value) < self.min_length:
                 return "must not be empty" if self.min_length == 1 else "too short"
+            if self.not_blank and not value.strip():
+                return "must not be blank"
             return None
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"expected a number, got {_show(value)}"
@@ -272,6 +275,7 @@ class Catalogue:
                 max=p.get("max"),
                 min_length=p.get("min_length"),
                 max_length=p.get("max_length"),
+                not_blank=bool(p.get("not_blank", False)),
                 enum=enum,
                 enum_values=values,
                 default=p.get("default"),

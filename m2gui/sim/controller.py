@@ -519,6 +519,8 @@ class SimController:
     def cmd_runScript(self, scriptCommand: int, scriptName: str | None = None) -> list[Event]:
         s = self.script
         if scriptCommand == 1:  # LoadScript
+            if not (scriptName or "").strip():
+                raise CommandFailure("LoadScript needs a script name")
             if s.state in ("running", "paused"):
                 raise CommandFailure("a script is running")
             s.name, s.state, s.percentage = scriptName or "", "loaded", 0.0

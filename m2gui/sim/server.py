@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Coroutine
 from typing import Any
 
@@ -35,6 +36,8 @@ MAX_COMMAND_BACKLOG = 32 * 1024 * 1024
 LINE_LIMIT = 256 * 1024
 #: With an unlimited rate, seconds between two steps of the physics.
 UNLIMITED_STEP = 0.001
+#: Telemetry cycles whose start times `ControllerSimulator.cycle_times` keeps.
+CYCLE_TIMES_KEPT = 256
 ENCODE_OPTIONS = orjson.OPT_SERIALIZE_NUMPY
 
 
@@ -119,6 +122,9 @@ class ControllerSimulator:
         self.bad_lines_received = 0
         self.telemetry_cycles = 0
         self.telemetry_overruns = 0
+        #: When the latest telemetry cycles ran (``time.monotonic()`` seconds):
+        #: the simulator's own clock, to measure its telemetry rate.
+        self.cycle_times: deque[float] = deque(maxlen=CYCLE_TIMES_KEPT)
         self._servers: list[asyncio.Server] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self._telemetry_task: asyncio.Task[None] | None = None
@@ -442,6 +448,7 @@ class ControllerSimulator:
             if period or now - last >= UNLIMITED_STEP or not payload:
                 dt = period or max(now - last, 1e-4)
                 last = now
+                self.cycle_times.append(now)
                 try:
                     payload = self.cycle(dt)
                 except Exception:

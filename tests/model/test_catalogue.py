@@ -31,9 +31,13 @@ def test_every_command_event_and_topic_is_catalogued(catalogue: Catalogue) -> No
 
 
 def test_every_command_has_valid_defaults(catalogue: Catalogue) -> None:
+    """The defaults give every parameter the command needs, and validate as they are."""
     for name, spec in catalogue.commands.items():
         params = catalogue.default_params(name)
-        assert catalogue.validate_command(name, params) is not None, name
+        needed = {p.name for p in spec.params.values() if p.required(params)}
+        assert set(params) == needed, name
+        expected = {key: spec.params[key].normalise(value) for key, value in params.items()}
+        assert catalogue.validate_command(name, params) == expected, name
         assert spec.timeout > 0
         assert spec.description
 
@@ -71,10 +75,13 @@ def test_dangerous_commands_are_flagged(catalogue: Catalogue) -> None:
         ("setEnabledFaultsMask", {"mask": 2**64}, "mask", "not an unsigned 64-bit"),
         ("setEnabledFaultsMask", {"mask": -1}, "mask", "not an unsigned 64-bit"),
         ("setConfigurationFile", {"file": ""}, "file", "must not be empty"),
+        ("setConfigurationFile", {"file": " \t"}, "file", "must not be blank"),
         ("getInnerLoopControlMode", {"addresses": []}, "addresses", "at least 1"),
         ("getInnerLoopControlMode", {"addresses": [0, 84]}, "addresses[1]", "above the maximum"),
         ("moveActuators", {"actuatorCommand": 1}, "actuators", "missing"),
         ("runScript", {"scriptCommand": 1}, "scriptName", "missing"),
+        ("runScript", {"scriptCommand": 1, "scriptName": ""}, "scriptName", "must not be empty"),
+        ("runScript", {"scriptCommand": 1, "scriptName": "  "}, "scriptName", "must not be blank"),
         ("setTemperatureOffset", {"ring": [21.0] * 12, "intake": [0.0] * 2}, "exhaust", "missing"),
     ],
 )
@@ -108,6 +115,14 @@ def test_optional_params_only_when_needed(catalogue: Catalogue) -> None:
         {"actuatorCommand": 1, "actuators": [0, 77], "displacement": 1.5, "unit": 1},
     )
     assert start["actuators"] == [0, 77]
+    # The script name is only needed (and only checked) to load a script.
+    assert catalogue.validate_command("runScript", {"scriptCommand": 3, "scriptName": ""}) == {
+        "scriptCommand": 3
+    }
+    assert catalogue.validate_command("runScript", {"scriptCommand": 1, "scriptName": "demo"}) == {
+        "scriptCommand": 1,
+        "scriptName": "demo",
+    }
 
 
 def test_fault_codes_and_enum_names(catalogue: Catalogue) -> None:

@@ -10,6 +10,7 @@ import pytest
 from m2gui.model import Catalogue
 from m2gui.net import CommandFailed, ControllerConnection, Received
 from m2gui.sim import ControllerSimulator
+from m2gui.sim.controller import CommandFailure, SimController
 
 DEFAULT_MASK = 18410715311050326015
 OPTICAL = "Configurable_File_Description_20180831T091922_M2_optical.csv"
@@ -245,3 +246,33 @@ async def test_forces_and_position_follow_commands(conn: ControllerConnection) -
     assert abs(force["measured"][10] - expected) < 3.0
     position = conn.latest_telemetry["position"].message
     assert abs(position["x"] - 120.0) < 2.0 and abs(position["y"] + 40.0) < 2.0
+
+
+@pytest.mark.parametrize(("script_name", "reason"), [("", "empty"), (" \t", "blank")])
+async def test_load_script_without_a_name_fails_with_a_reason(
+    conn: ControllerConnection, sim: ControllerSimulator, script_name: str, reason: str
+) -> None:
+    """As the controller refuses it, but saying why (the real one only says fail)."""
+    with pytest.raises(CommandFailed) as info:
+        await conn.command("runScript", {"scriptCommand": 1, "scriptName": script_name}, timeout=5)
+    record = info.value.record
+    assert record.outcome.value == "fail"
+    assert f"runScript.scriptName: must not be {reason}" in record.reason
+    assert sim.controller.script.state == "empty"
+    # The same command with a name loads the script.
+    await conn.command("runScript", {"scriptCommand": 1, "scriptName": "demo"}, timeout=5)
+    assert (sim.controller.script.state, sim.controller.script.name) == ("loaded", "demo")
+
+
+@pytest.mark.parametrize("script_name", [None, "", "  "])
+def test_sim_controller_refuses_load_script_without_a_name(
+    catalogue: Catalogue, script_name: str | None
+) -> None:
+    """The state machine refuses it too, for callers that skip validation."""
+    controller = SimController(catalogue)
+    params: dict[str, Any] = {"scriptCommand": 1}
+    if script_name is not None:
+        params["scriptName"] = script_name
+    with pytest.raises(CommandFailure, match="LoadScript needs a script name"):
+        controller.execute("runScript", params)
+    assert controller.script.state == "empty"

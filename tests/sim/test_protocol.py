@@ -9,13 +9,19 @@ import re
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
+from collections.abc import Callable
+from itertools import pairwise
+from pathlib import Path
 
 from m2gui.model import Catalogue
-from m2gui.net import ControllerConnection, MsgType, TcpClient
+from m2gui.net import ControllerConnection, MsgType, Received, TcpClient
 from m2gui.sim import ControllerSimulator
 
 from ..conftest import connect_to
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 class Inbox:
@@ -125,30 +131,72 @@ async def test_bad_input_is_answered_and_the_connection_survives(
     await client.close()
 
 
-async def count_topics(conn: ControllerConnection, seconds: float) -> Counter[str]:
+async def until(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
+    """Wait until ``condition()`` is true (polling; the timeout only ends a hang)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}")
+        await asyncio.sleep(0.01)
+
+
+async def count_cycles(
+    conn: ControllerConnection, sim: ControllerSimulator, cycles: int
+) -> Counter[str]:
+    """Count telemetry samples per topic over ``cycles`` whole simulator cycles.
+
+    The simulator sends a cycle's topics in catalogue order, so the first topic
+    of the list marks the start of a cycle: counting starts at one marker and
+    stops at the one that starts cycle ``cycles + 1``.
+    """
+    marker = sim.telemetry_topics()[0]
     counts: Counter[str] = Counter()
-    unsubscribe = conn.subscribe(lambda r: counts.update([r.name]), kind="telemetry")
-    await asyncio.sleep(seconds)
-    unsubscribe()
+    markers = 0
+    done = asyncio.Event()
+
+    def on_sample(received: Received) -> None:
+        nonlocal markers
+        if done.is_set():
+            return
+        if received.name == marker:
+            markers += 1
+            if markers > cycles:
+                done.set()
+                return
+        if markers:
+            counts[received.name] += 1
+
+    unsubscribe = conn.subscribe(on_sample, kind="telemetry")
+    try:
+        await asyncio.wait_for(done.wait(), 5 + 3 * cycles / sim.rate)
+    finally:
+        unsubscribe()
     return counts
 
 
 async def test_only_power_topics_without_motor_power(
-    conn: ControllerConnection, catalogue: Catalogue
+    conn: ControllerConnection, sim: ControllerSimulator, catalogue: Catalogue
 ) -> None:
-    counts = await count_topics(conn, 0.5)
+    counts = await count_cycles(conn, sim, 5)
     unpowered = {n for n, t in catalogue.telemetry.items() if not t.requires_motor_power}
-    assert set(counts) == unpowered == {"powerStatusRaw", "powerStatus", "displacementSensors"}
+    assert unpowered == {"powerStatusRaw", "powerStatus", "displacementSensors"}
+    assert counts == dict.fromkeys(unpowered, 5)
 
 
-async def test_every_topic_at_about_20_hz(conn: ControllerConnection, catalogue: Catalogue) -> None:
+async def test_every_topic_at_about_20_hz(
+    conn: ControllerConnection, sim: ControllerSimulator, catalogue: Catalogue
+) -> None:
     await conn.command("power", {"powerType": 2, "status": True})
     await conn.command("power", {"powerType": 1, "status": True})
-    await asyncio.sleep(0.1)
-    counts = await count_topics(conn, 2.0)
-    assert set(counts) == set(catalogue.telemetry)
-    for name, n in counts.items():
-        assert 30 <= n <= 50, (name, n)  # 40 expected in 2 s
+    await until(lambda: "axialForce" in conn.latest_telemetry, what="motor-power telemetry")
+    # Every topic, once in every cycle.
+    counts = await count_cycles(conn, sim, 20)
+    assert counts == dict.fromkeys(catalogue.telemetry, 20)
+    # Cycles 1/20 s apart on the simulator's own clock (the median interval,
+    # so that a loaded machine's late cycle does not count).
+    times = list(sim.cycle_times)[-21:]
+    intervals = sorted(b - a for a, b in pairwise(times))
+    assert 0.8 / 20 <= intervals[len(intervals) // 2] <= 1.2 / 20, intervals
     message = conn.latest_telemetry["axialForce"].message
     assert len(message["measured"]) == 72
     assert conn.telemetry_stats.bad_lines == 0
@@ -159,8 +207,8 @@ async def test_all_telemetry_flag(catalogue: Catalogue) -> None:
         conn = connect_to(sim)
         conn.start()
         await conn.wait_connected(5)
-        counts = await count_topics(conn, 0.5)
-        assert set(counts) == set(catalogue.telemetry)
+        counts = await count_cycles(conn, sim, 3)
+        assert counts == dict.fromkeys(catalogue.telemetry, 3)
         await conn.close()
 
 
@@ -171,10 +219,14 @@ async def test_several_clients_per_port(sim: ControllerSimulator) -> None:
     for c in conns:
         await c.wait_connected(5)
     await conns[0].command("switchCommandSource", {"isRemote": False})
-    await asyncio.sleep(0.2)
-    for c in conns:
-        assert c.latest_events["commandableByDDS"].message["state"] is False
-        assert "powerStatus" in c.latest_telemetry
+
+    def everyone_told() -> bool:
+        events = [c.latest_events.get("commandableByDDS") for c in conns]
+        return all(e is not None and e.message["state"] is False for e in events) and all(
+            "powerStatus" in c.latest_telemetry for c in conns
+        )
+
+    await until(everyone_told, what="the event and telemetry on every connection")
     for c in conns:
         await c.close()
 
@@ -183,12 +235,12 @@ async def test_mount_elevation_input(conn: ControllerConnection) -> None:
     await conn.command("power", {"powerType": 1, "status": True})
     await conn.send_message(MsgType.Telemetry, "elevation", {"actualPosition": 33.5}, "MTMount")
     await conn.send_message(MsgType.Event, "mountInPosition", {"inPosition": True}, "MTMount")
-    for _ in range(40):
-        await asyncio.sleep(0.05)
+
+    def tma_used() -> bool:
         tma = conn.latest_telemetry.get("inclinometerAngleTma")
-        if tma and tma.message["inclinometer"] == 33.5:
-            break
-    assert conn.latest_telemetry["inclinometerAngleTma"].message["inclinometer"] == 33.5
+        return tma is not None and tma.message["inclinometer"] == 33.5
+
+    await until(tma_used, what="the mount's elevation in inclinometerAngleTma")
 
 
 async def test_uint64_mask_round_trip(conn: ControllerConnection) -> None:
@@ -226,11 +278,27 @@ def test_m2gui_sim_command_line() -> None:
         proc.kill()
 
 
-def test_welcome_json_is_the_reference_spelling(sim: ControllerSimulator) -> None:
-    """The first welcome line decodes to what the reference simulator sends."""
-    reference = json.loads(
-        '{"id": "config", "configuration": '
-        '"Configurable_File_Description_20180831T092556_surrogate_handling.csv"}'
-    )
-    assert sim.controller.ev_config()["configuration"] == reference["configuration"]
-    assert sim.controller.ev_config()["version"] == "20180831T092556"
+async def test_welcome_json_is_the_reference_spelling(
+    sim: ControllerSimulator, catalogue: Catalogue
+) -> None:
+    """The welcome lines on the wire decode to what the reference simulator sends.
+
+    Compared with its recorded traffic: names, field order, values and number
+    types (``21.0``, not ``21``) of the welcome events and the 84 ILC modes.
+    """
+    text = (FIXTURES / "traffic-reference-simulator.jsonl").read_text()
+    recorded = [json.loads(line) for line in text.splitlines()]
+    reference = [r["line"] for r in recorded if (r["port"], r["dir"]) == ("command", "in")]
+    count = len(catalogue.welcome) + 84
+    reader, writer = await asyncio.open_connection("127.0.0.1", sim.command_port)
+    try:
+        lines = [await asyncio.wait_for(reader.readuntil(b"\n"), 5) for _ in range(count)]
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    assert all(line.endswith(b"\r\n") for line in lines)
+    ours = [json.dumps(json.loads(line)) for line in lines]
+    theirs = [json.dumps(json.loads(line)) for line in reference[:count]]
+    assert [json.loads(m)["id"] for m in theirs[: len(catalogue.welcome)]] == catalogue.welcome
+    for mine, reference_line in zip(ours, theirs, strict=True):
+        assert mine == reference_line

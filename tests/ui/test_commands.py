@@ -230,13 +230,16 @@ def test_noack_fail_and_timeout_show_in_the_history(run_qasync: Any, qtbot: QtBo
             console.body.setText("{}")
             console.send()
             await until(lambda: "noack" in console.result.text(), what="noack in console")
-            rig.history.refresh()
-            outcomes = [(r.name, r.outcome) for r in rig.history.model.rows]
-            assert outcomes[1:] == [
+            expected = [
                 ("switchForceBalanceSystem", Outcome.FAIL),
                 ("clearErrors", Outcome.TIMEOUT),
                 ("noSuchCommand", Outcome.NOACK),
             ]
+            # The history panel catches up on its own refresh timer: wait for it.
+            await until(
+                lambda: [(r.name, r.outcome) for r in rig.history.model.rows][1:] == expected,
+                what="the three outcomes in the history",
+            )
             model = rig.history.model
             assert model.data(model.index(2, 6)) == "timeout"
             assert "no reply within 0.3 s" in model.data(model.index(2, 7))
