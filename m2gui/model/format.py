@@ -1,24 +1,159 @@
-"""Turn protocol values into text an engineer reads: enum names, bits, labels, units."""
+"""Turn protocol values into text an engineer reads: enum names, bits, labels, units.
+
+Whatever the controller sends, formatting never raises and its text is bounded:
+a value that does not match its catalogue field (or cannot be shown at all) is
+shown raw, cut to a preview, behind the `MARK`.
+"""
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from .catalogue import Catalogue, FieldSpec
+from .catalogue import UINT64_MAX, Catalogue, FieldSpec
 from .geometry import load_geometry
 
-__all__ = ["format_value"]
+__all__ = [
+    "ELLIPSIS",
+    "MARK",
+    "MAX_INT_BITS",
+    "MAX_TEXT",
+    "Formatted",
+    "Truncated",
+    "describe_value",
+    "format_value",
+    "join_bounded",
+    "preview",
+    "value_problem",
+]
 
 MAX_LIST_ITEMS = 8
+#: Most characters of a formatted value (an ellipsis shows where it was cut).
+MAX_TEXT = 300
+#: Shown before a value that does not match its field or could not be formatted.
+MARK = "⚠"
+ELLIPSIS = "…"
+#: Integers wider than this are shown by their size (``str`` is slow, then refuses).
+MAX_INT_BITS = 4096
+#: Containers nested deeper than this are cut in previews.
+MAX_DEPTH = 32
+
+
+@dataclass(frozen=True)
+class Truncated:
+    """A value too large to keep: its preview and (at least) its size.
+
+    Attributes
+    ----------
+    preview : `str`
+        The beginning of the value as JSON-like text.
+    size : `int`
+        Approximate size of the whole value, characters of JSON; a lower bound.
+    """
+
+    preview: str
+    size: int
+
+    def __str__(self) -> str:
+        return self.preview
+
+
+@dataclass(frozen=True)
+class Formatted:
+    """A value as text, and why it is marked (None when it is not)."""
+
+    text: str
+    problem: str | None = None
 
 
 def format_value(catalogue: Catalogue, spec: FieldSpec | None, value: Any) -> str:
     """Return ``value`` as text, using what the catalogue knows of its field.
 
+    See `describe_value`; this returns its text only.
+    """
+    return describe_value(catalogue, spec, value).text
+
+
+def describe_value(catalogue: Catalogue, spec: FieldSpec | None, value: Any) -> Formatted:
+    """Return ``value`` as text, and what is wrong with it if anything. Never raises.
+
     Enumerations show their name, bit fields their set bits, fault masks their
     codes, actuator indices their ring labels (values are 0-based here: the
-    event store converts 1-based fields at the edge), numbers their unit.
+    event store converts 1-based fields at the edge), numbers their unit. A
+    value that does not match ``spec`` (or that cannot be formatted) is shown
+    raw, as a bounded preview after `MARK`; the reason is in ``problem``.
+    Text longer than `MAX_TEXT` is cut and ends with an ellipsis.
     """
+    try:
+        if isinstance(value, Truncated):
+            return Formatted(
+                _clip(f"{MARK} {value.preview}"),
+                f"too large to keep (at least {value.size:,} characters): beginning only",
+            )
+        problem = value_problem(spec, value) if spec is not None else None
+        if problem is not None:
+            return Formatted(_marked(value), problem)
+        return Formatted(_clip(_typed(catalogue, spec, value)))
+    except Exception as error:  # formatting must never raise
+        return Formatted(_marked(value), f"could not be formatted ({type(error).__name__})")
+
+
+def value_problem(spec: FieldSpec, value: Any) -> str | None:
+    """What is wrong with ``value`` for the field ``spec`` (its type, its length), or None."""
+    if isinstance(value, Truncated):
+        return "too large to keep"
+    if spec.is_array:
+        if not isinstance(value, list):
+            return f"expected a list of {spec.type}, got {_kind(value)}"
+        if isinstance(spec.length, int) and len(value) != spec.length:
+            return f"expected {spec.length} values, got {len(value)}"
+        for i, element in enumerate(value):
+            reason = _element_problem(spec.type, element)
+            if reason is not None:
+                return f"[{i}]: {reason}"
+        return None
+    return _element_problem(spec.type, value)
+
+
+def _element_problem(kind: str, value: Any) -> str | None:
+    if kind == "bool":
+        ok = isinstance(value, bool)
+    elif kind == "string":
+        ok = isinstance(value, str)
+    elif kind == "int":
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif kind == "uint64":
+        ok = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= UINT64_MAX
+    elif kind == "float":
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    else:
+        return None
+    return None if ok else f"expected {kind}, got {_kind(value)}"
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int" if value.bit_length() <= 64 else f"int of {value.bit_length()} bits"
+    return {str: "string", float: "float", list: "list", dict: "object"}.get(
+        type(value), "null" if value is None else type(value).__name__
+    )
+
+
+def _marked(value: Any) -> str:
+    text, _ = preview(value, MAX_TEXT - 2)
+    return f"{MARK} {text}"
+
+
+def _clip(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[:limit] + ELLIPSIS
+
+
+def _typed(catalogue: Catalogue, spec: FieldSpec | None, value: Any) -> str:
     if spec is None:
         return _plain(value)
     enum = spec.enum
@@ -34,8 +169,10 @@ def format_value(catalogue: Catalogue, spec: FieldSpec | None, value: Any) -> st
             return f"0x{value:X}" + (f": {codes}" if codes else "")
     if spec.index_base is not None and isinstance(value, list):
         labels = load_geometry().labels
-        named = " ".join(labels[i] if 0 <= i < len(labels) else f"?{i}" for i in value)
-        return f"{value} = {named}" if value else "[] (none)"
+        shown = value[: MAX_LIST_ITEMS * 4]
+        named = " ".join(labels[i] if 0 <= i < len(labels) else f"?{i}" for i in shown)
+        more = f" ... ({len(value)} values)" if len(value) > len(shown) else ""
+        return f"{_plain(value)} = {named}{more}" if value else "[] (none)"
     text = _plain(value)
     if spec.unit and isinstance(value, int | float | list) and not isinstance(value, bool):
         text += f" {spec.unit}"
@@ -47,11 +184,141 @@ def _plain(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, float):
         return f"{value:.6g}"
-    if isinstance(value, list):
+    if isinstance(value, int):
+        if value.bit_length() > MAX_INT_BITS:
+            raise ValueError("integer too large to show")
+        return str(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and not any(
+        isinstance(v, list | dict) for v in value[:MAX_LIST_ITEMS]
+    ):
         items = [_plain(v) for v in value[:MAX_LIST_ITEMS]]
         more = f", ... ({len(value)} values)" if len(value) > MAX_LIST_ITEMS else ""
         return "[" + ", ".join(items) + more + "]"
-    return str(value)
+    return preview(value, MAX_TEXT)[0]
+
+
+class _Full(Exception):
+    """The preview has reached its limit."""
+
+
+class _Preview:
+    """Writes a value as JSON-like text, stopping at ``limit`` characters."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(0, limit)
+        self.parts: list[str] = []
+        self.length = 0
+        self.truncated = False
+
+    def write(self, text: str) -> None:
+        room = self.limit - self.length
+        if len(text) > room:
+            self.parts.append(text[:room])
+            self.length = self.limit
+            self.truncated = True
+            raise _Full
+        self.parts.append(text)
+        self.length += len(text)
+
+    def value(self, value: Any, depth: int) -> None:
+        if value is None:
+            self.write("null")
+        elif isinstance(value, bool):
+            self.write("true" if value else "false")
+        elif isinstance(value, int):
+            bits = value.bit_length()
+            self.write(str(value) if bits <= MAX_INT_BITS else f"<integer of {bits} bits>")
+        elif isinstance(value, float):
+            self.write(repr(value) if math.isfinite(value) else str(value))
+        elif isinstance(value, str):
+            self.string(value)
+        elif isinstance(value, Truncated):
+            self.write(value.preview)
+            self.truncated = True
+        elif isinstance(value, list | tuple | dict):
+            if depth >= MAX_DEPTH:
+                self.truncated = True
+                raise _Full
+            self.container(value, depth + 1)
+        else:
+            self.string(f"<{type(value).__name__}>")
+
+    def string(self, text: str) -> None:
+        room = self.limit - self.length
+        quoted = json.dumps(text[: room + 1], ensure_ascii=False)
+        # lone surrogates (possible from a lenient JSON decoder) cannot be shown as UTF-8
+        self.write(quoted.encode("utf-8", "backslashreplace").decode("utf-8"))
+
+    def container(self, value: list[Any] | tuple[Any, ...] | dict[Any, Any], depth: int) -> None:
+        if isinstance(value, dict):
+            self.write("{")
+            for i, (key, item) in enumerate(value.items()):
+                self.write(", " if i else "")
+                self.string(str(key) if not isinstance(key, str) else key)
+                self.write(": ")
+                self.value(item, depth)
+            self.write("}")
+        else:
+            self.write("[")
+            for i, item in enumerate(value):
+                self.write(", " if i else "")
+                self.value(item, depth)
+            self.write("]")
+
+
+def preview(value: Any, limit: int = MAX_TEXT) -> tuple[str, bool]:
+    """Return ``value`` as JSON-like text of at most ``limit`` characters (plus an ellipsis).
+
+    The work done is bounded by ``limit``, not by the size of ``value``, and it
+    never raises: huge integers show their size, deep nesting is cut, other
+    objects their type. Returns ``(text, truncated)``; truncated text ends with
+    an ellipsis.
+    """
+    out = _Preview(limit)
+    try:
+        out.value(value, 0)
+    except _Full:
+        pass
+    except Exception:  # a preview must never raise
+        out.parts.append(f"<{type(value).__name__}>")
+        out.truncated = True
+    text = "".join(out.parts)
+    return (text + ELLIPSIS, True) if out.truncated else (text, False)
+
+
+def join_bounded(parts: Iterable[str], limit: int, separator: str = "; ") -> str:
+    """Join the non-empty ``parts`` into at most about ``limit`` characters.
+
+    What does not fit is replaced by an ellipsis and a count, e.g.
+    ``"a; b; … (+19998 more, 20000 in all)"``. Only the parts shown are copied.
+    """
+    shown: list[str] = []
+    length = 0
+    total = 0
+    whole = 0
+    full = False
+    for part in parts:
+        if not part:
+            continue
+        total += 1
+        if full:
+            continue
+        gap = len(separator) if shown else 0
+        room = limit - length - gap
+        if len(part) <= room:
+            shown.append(part)
+            length += gap + len(part)
+            whole += 1
+            continue
+        if room > 20:
+            shown.append(part[:room] + ELLIPSIS)
+        full = True
+    text = separator.join(shown)
+    if whole == total:
+        return text
+    return f"{text} {ELLIPSIS} (+{total - whole} more, {total} in all)"
 
 
 def parse_index_list(text: str) -> list[int]:

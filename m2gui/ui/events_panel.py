@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
+import logging
 import re
 import time
+from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -21,58 +25,113 @@ from PySide6.QtWidgets import (
 )
 
 from m2gui.model.events import EventEntry, EventStore, HistoryRow
-from m2gui.model.format import format_value
+from m2gui.model.format import describe_value
+from m2gui.net.ratelog import RateLimitedLog
 
 from .style import HIGHLIGHT, format_time
 from .table_model import Index, RowsModel
 
-__all__ = ["EventHistoryModel", "EventsPanel"]
+__all__ = ["EventHistoryModel", "EventsPanel", "RefreshStats", "natural_key"]
+
+log = logging.getLogger(__name__)
 
 REFRESH_MS = 200
 #: How long a changed value stays highlighted, seconds.
 HIGHLIGHT_FOR = 1.5
 HISTORY_ROWS = 5000
+#: Characters of history rows the view keeps (`HistoryRow.size` summed).
+HISTORY_CHARS = 2_000_000
+_DIGITS = re.compile(r"(\d+)")
 
 
 class EventHistoryModel(RowsModel[HistoryRow]):
-    """The last `HISTORY_ROWS` events: time, event, fields."""
+    """The last events: time, event, fields; capped in rows and in characters.
+
+    Attributes
+    ----------
+    chars : `int`
+        Characters of the rows kept (`HistoryRow.size` summed).
+    dropped : `int`
+        Rows dropped (oldest first) to stay within the caps.
+    """
 
     HEADERS = ("Time", "Event", "Fields")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(HISTORY_ROWS, parent)
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        max_rows: int = HISTORY_ROWS,
+        max_chars: int = HISTORY_CHARS,
+    ) -> None:
+        super().__init__(max_rows, parent)
+        self.max_chars = max_chars
+        self.chars = 0
+        self.dropped = 0
+
+    def append(self, rows: list[HistoryRow]) -> None:
+        """Add rows at the end, dropping the oldest beyond the row and character caps."""
+        if not rows:
+            return
+        first = len(self.rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self.rows.extend(rows)
+        self.chars += sum(row.size for row in rows)
+        self.endInsertRows()
+        excess, chars = 0, self.chars
+        while excess < len(self.rows) and (
+            len(self.rows) - excess > self.max_rows or chars > self.max_chars
+        ):
+            chars -= self.rows[excess].size
+            excess += 1
+        if excess:
+            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
+            del self.rows[:excess]
+            self.chars = chars
+            self.dropped += excess
+            self.endRemoveRows()
+
+    def clear(self) -> None:
+        """Remove every row."""
+        super().clear()
+        self.chars = 0
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role != Qt.ItemDataRole.DisplayRole or not index.isValid():
+        if not index.isValid():
             return None
         row = self.rows[index.row()]
         column = index.column()
-        if column == 0:
-            return format_time(row.time)
-        if column == 1:
-            return row.title
-        return ", ".join(f"{k}={_short(v)}" for k, v in row.fields.items())
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (format_time(row.time), row.title, row.text)[column]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 2 and row.truncated:
+            return f"{row.text}\n(truncated: only the beginning of this event is kept)"
+        return None
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+def natural_key(text: str) -> list[object]:
+    """Sort key putting ``innerLoopControlMode[2]`` before ``innerLoopControlMode[10]``."""
+    parts = _DIGITS.split(text)
+    return [int(part) if i % 2 else part.lower() for i, part in enumerate(parts)]
 
 
-def _natural_key(text: str) -> list[object]:
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+@dataclass
+class RefreshStats:
+    """What one refresh of the tree did."""
 
-
-class _EventItem(QTreeWidgetItem):
-    """Sorts ``innerLoopControlMode[2]`` before ``innerLoopControlMode[10]``."""
-
-    def __lt__(self, other: QTreeWidgetItem) -> bool:
-        column = self.treeWidget().sortColumn() if self.treeWidget() else 0
-        return _natural_key(self.text(column)) < _natural_key(other.text(column))
+    #: Events redrawn (top-level rows updated).
+    entries: int = 0
+    #: Top-level rows inserted.
+    inserted: int = 0
+    #: Field rows whose value text changed.
+    fields: int = 0
 
 
 class EventsPanel(QWidget):
     """Latest events (changed values highlighted briefly) above a filterable history.
+
+    A refresh costs what changed, not what is shown: events are kept in
+    natural name order by inserting each new one in place (no re-sort), only
+    the rows of updated events are redrawn, and the filter is applied to new
+    rows only (to all rows when its text changes).
 
     Parameters
     ----------
@@ -93,13 +152,16 @@ class EventsPanel(QWidget):
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Event / field", "Value", "Received"])
         self.tree.setUniformRowHeights(True)
-        self.tree.setSortingEnabled(True)
-        self.tree.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.tree.setSortingEnabled(False)  # kept in order by inserting in place
         header = self.tree.header()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setStretchLastSection(False)
-        self.history_model = EventHistoryModel(self)
+        self.history_model = EventHistoryModel(
+            self,
+            min(HISTORY_ROWS, store.history_rows),
+            min(HISTORY_CHARS, store.history_budget),
+        )
         self.history_proxy = QSortFilterProxyModel(self)
         self.history_proxy.setSourceModel(self.history_model)
         self.history_proxy.setFilterKeyColumn(-1)
@@ -118,6 +180,7 @@ class EventsPanel(QWidget):
         self.history.setColumnWidth(1, 180)
         self.history.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.count = QLabel()
+        self.count.setObjectName("events_count")
         top = QWidget()
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
@@ -139,7 +202,14 @@ class EventsPanel(QWidget):
         layout.addWidget(splitter)
         self.items: dict[str, QTreeWidgetItem] = {}
         self.field_items: dict[tuple[str, str], QTreeWidgetItem] = {}
+        self.last_refresh = RefreshStats()
+        #: Events that could not be shown (an error drawing them; logged).
+        self.errors = 0
+        self._order: list[tuple[list[object], str]] = []
+        self._shown: dict[tuple[str, str], Any] = {}
+        self._filter_text = ""
         self._highlighted: dict[tuple[str, str], float] = {}
+        self._problem_log = RateLimitedLog(log)
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
@@ -147,13 +217,19 @@ class EventsPanel(QWidget):
 
     def refresh(self) -> None:
         """Redraw the events that changed, age out highlights, add history rows."""
-        dirty = self.store.take_dirty()
-        if dirty:
-            self.tree.setSortingEnabled(False)
-            for entry_id in dirty:
-                self._show(entry_id, self.store.latest[entry_id])
-            self.tree.setSortingEnabled(True)
-            self._apply_filter(self.filter.text())
+        stats = RefreshStats()
+        for entry_id in self.store.take_dirty():
+            entry = self.store.latest.get(entry_id)
+            if entry is None:
+                continue
+            try:
+                self._show(entry_id, entry, stats)
+            except Exception:
+                self.errors += 1
+                self._problem_log(
+                    logging.ERROR, "show", f"could not show event {entry_id!r}", exc_info=True
+                )
+        self.last_refresh = stats
         now = time.time()
         for key, since in list(self._highlighted.items()):
             if now - since > HIGHLIGHT_FOR:
@@ -163,27 +239,47 @@ class EventsPanel(QWidget):
         if added:
             history = self.store.history
             n = min(added, len(history))
-            self.history_model.append([history[i] for i in range(len(history) - n, len(history))])
+            rows = list(islice(reversed(history), n))
+            rows.reverse()
+            self.history_model.dropped += added - n  # dropped by the store before we saw them
+            self.history_model.append(rows)
             if self.history_filter.text() == "":
                 self.history.scrollToBottom()
-        self.count.setText(
-            f"{self.store.received} events received, {len(self.store.latest)} distinct"
-        )
+        self.count.setText(self._count_text())
 
-    def _show(self, entry_id: str, entry: EventEntry) -> None:
+    def _count_text(self) -> str:
+        store = self.store
+        parts = [f"{store.received} events received, {len(store.latest)} distinct"]
+        if store.dropped_unknown:
+            parts.append(f"{store.dropped_unknown} of unknown ids not kept")
+        if store.dropped_keys:
+            parts.append(f"{store.dropped_keys} with too many keys not kept")
+        if self.history_model.dropped:
+            parts.append(f"{self.history_model.dropped} older history rows dropped")
+        return "; ".join(parts)
+
+    def _show(self, entry_id: str, entry: EventEntry, stats: RefreshStats) -> None:
         item = self.items.get(entry_id)
         topic = self.catalogue.events.get(entry.name)
         if item is None:
-            item = _EventItem([entry.title, "", ""])
+            item = QTreeWidgetItem([entry.title, "", ""])
             if topic is None:
                 item.setToolTip(0, "not in the protocol catalogue")
-            self.tree.addTopLevelItem(item)
+            key = (natural_key(entry.title), entry_id)
+            position = bisect.bisect_left(self._order, key)
+            self._order.insert(position, key)
+            self.tree.insertTopLevelItem(position, item)
             self.items[entry_id] = item
+            item.setHidden(self._hidden(entry_id))
+            stats.inserted += 1
+        stats.entries += 1
         item.setText(2, format_time(entry.time))
         item.setText(1, f"×{entry.count}")
         for field_name, value in entry.fields.items():
-            key = (entry_id, field_name)
-            child = self.field_items.get(key)
+            field_key = (entry_id, field_name)
+            child = self.field_items.get(field_key)
+            if child is not None and _same(self._shown.get(field_key), value):
+                continue
             spec = topic.fields.get(field_name) if topic else None
             if child is None:
                 label = field_name
@@ -191,15 +287,28 @@ class EventsPanel(QWidget):
                     label += " (0-based)"
                 child = QTreeWidgetItem([label, "", ""])
                 item.addChild(child)
-                self.field_items[key] = child
-            text = format_value(self.catalogue, spec, value)
-            child.setText(1, text)
-            child.setToolTip(1, text)
-            if field_name in entry.changed and entry.count > 1:
+                self.field_items[field_key] = child
+            elif entry.count > 1:
                 child.setBackground(1, HIGHLIGHT)
-                self._highlighted[key] = time.time()
+                self._highlighted[field_key] = time.time()
+            self._shown[field_key] = value
+            shown = describe_value(self.catalogue, spec, value)
+            child.setText(1, shown.text)
+            child.setToolTip(1, f"{shown.problem}\n{shown.text}" if shown.problem else shown.text)
+            stats.fields += 1
+
+    def _hidden(self, entry_id: str) -> bool:
+        return bool(self._filter_text) and self._filter_text not in entry_id.lower()
 
     def _apply_filter(self, text: str) -> None:
-        text = text.strip().lower()
+        self._filter_text = text.strip().lower()
         for entry_id, item in self.items.items():
-            item.setHidden(bool(text) and text not in entry_id.lower())
+            item.setHidden(self._hidden(entry_id))
+
+
+def _same(shown: Any, value: Any) -> bool:
+    """Whether ``value`` shows as ``shown`` does (True and 1 do not)."""
+    try:
+        return shown is value or (type(shown) is type(value) and bool(shown == value))
+    except RecursionError:
+        return False

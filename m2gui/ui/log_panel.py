@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
@@ -21,40 +22,126 @@ from PySide6.QtWidgets import (
 from .style import LEVEL_COLORS, format_time
 from .table_model import Index, RowsModel
 
-__all__ = ["LogModel", "LogPanel", "QtLogHandler"]
+__all__ = ["LogLine", "LogModel", "LogPanel", "QtLogHandler"]
 
 #: Rows kept in the table; older ones are dropped (the log file keeps all).
 MAX_ROWS = 10_000
 REFRESH_MS = 200
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+#: Characters kept of a message, and of a traceback (shown as a tool tip).
+MAX_MESSAGE_CHARS = 2000
+MAX_TRACEBACK_CHARS = 4000
+#: Shown before a message that could not be formatted.
+MARK = "⚠"
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One log record as the panel keeps it: text only, no record, no traceback object.
+
+    Attributes
+    ----------
+    created : `float`
+        ``time.time()`` of the record.
+    levelno, levelname, name
+        As in the `logging.LogRecord`.
+    message : `str`
+        The formatted message (at most `MAX_MESSAGE_CHARS` characters and an ellipsis).
+    exc_summary : `str`
+        ``"Type: text"`` of the exception logged with it, or "".
+    exc_text : `str`
+        Its formatted traceback (bounded), or "".
+    """
+
+    created: float
+    levelno: int
+    levelname: str
+    name: str
+    message: str
+    exc_summary: str = ""
+    exc_text: str = ""
+
+    @property
+    def text(self) -> str:
+        """The message with the exception summary, as shown in the table."""
+        return f"{self.message} [{self.exc_summary}]" if self.exc_summary else self.message
 
 
 class QtLogHandler(logging.Handler):
-    """Collects log records for the panel; the panel takes them on its timer.
+    """Collects log lines for the panel; the panel takes them on its timer.
 
-    Emitting only appends to a bounded deque, so logging stays cheap and never
-    touches a widget.
+    Emitting only formats the record into a `LogLine` and appends it to a
+    bounded deque: it never touches a widget, keeps no record (nor its
+    traceback, frames and locals) alive, and never raises into the caller (a
+    message that cannot be formatted is kept raw, marked, and reported through
+    `logging.Handler.handleError`, which follows ``logging.raiseExceptions``).
+
+    Attributes
+    ----------
+    dropped : `int`
+        Lines dropped because the panel had not taken them yet.
+    errors : `int`
+        Records that could not be formatted.
     """
 
     def __init__(self, capacity: int = MAX_ROWS) -> None:
         super().__init__(logging.DEBUG)
-        self.pending: deque[logging.LogRecord] = deque(maxlen=capacity)
+        self.pending: deque[LogLine] = deque(maxlen=capacity)
         self.dropped = 0
+        self.errors = 0
 
     def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line: LogLine | None = self._line(record)
+        except Exception:
+            self.errors += 1
+            line = _fallback(record)
+            self.handleError(record)
+        if line is None:
+            return
         if len(self.pending) == self.pending.maxlen:
             self.dropped += 1
-        record.message = record.getMessage()
-        self.pending.append(record)
+        self.pending.append(line)
 
-    def take(self) -> list[logging.LogRecord]:
-        records = list(self.pending)
+    def _line(self, record: logging.LogRecord) -> LogLine:
+        message = _cut(record.getMessage())
+        summary = text = ""
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            summary = _cut(f"{type(error).__name__}: {error}", 200)
+            formatter = self.formatter or _DEFAULT_FORMATTER
+            text = _cut(formatter.formatException(record.exc_info), MAX_TRACEBACK_CHARS)
+        elif record.exc_text:
+            text = _cut(record.exc_text, MAX_TRACEBACK_CHARS)
+        return LogLine(
+            record.created, record.levelno, record.levelname, record.name, message, summary, text
+        )
+
+    def take(self) -> list[LogLine]:
+        """Return the lines emitted since the last call (and forget them)."""
+        lines = list(self.pending)
         self.pending.clear()
-        return records
+        return lines
 
 
-class LogModel(RowsModel[logging.LogRecord]):
-    """Log records as rows: time, level, logger, message."""
+_DEFAULT_FORMATTER = logging.Formatter()
+
+
+def _fallback(record: logging.LogRecord) -> LogLine | None:
+    """A marked line with the raw message of a record that could not be formatted."""
+    try:
+        raw = _cut(f"{MARK} could not format {record.msg!r} with {record.args!r}")
+        return LogLine(record.created, record.levelno, record.levelname, record.name, raw)
+    except Exception:
+        return None
+
+
+def _cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+class LogModel(RowsModel[LogLine]):
+    """Log lines as rows: time, level, logger, message."""
 
     HEADERS = ("Time", "Level", "Logger", "Message")
 
@@ -64,25 +151,16 @@ class LogModel(RowsModel[logging.LogRecord]):
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
             return None
-        record = self.rows[index.row()]
+        line = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            if column == 0:
-                return format_time(record.created)
-            if column == 1:
-                return record.levelname
-            if column == 2:
-                return record.name
-            text = record.message
-            if record.exc_info and record.exc_info[1] is not None:
-                text += f" [{type(record.exc_info[1]).__name__}: {record.exc_info[1]}]"
-            return text
+            return (format_time(line.created), line.levelname, line.name, line.text)[column]
         if role == Qt.ItemDataRole.ForegroundRole:
-            return LEVEL_COLORS.get(record.levelname)
+            return LEVEL_COLORS.get(line.levelname)
         if role == Qt.ItemDataRole.ToolTipRole and column == 3:
-            return record.message
+            return f"{line.message}\n\n{line.exc_text}" if line.exc_text else line.message
         if role == Qt.ItemDataRole.UserRole:
-            return record.levelno
+            return line.levelno
         return None
 
 
@@ -107,11 +185,11 @@ class LogFilter(QSortFilterProxyModel):
     def filterAcceptsRow(self, row: int, parent: Index) -> bool:
         model = self.sourceModel()
         assert isinstance(model, LogModel)
-        record = model.rows[row]
-        if record.levelno < self.min_level:
+        line = model.rows[row]
+        if line.levelno < self.min_level:
             return False
         if self.text:
-            return self.text in record.message.lower() or self.text in record.name.lower()
+            return self.text in line.text.lower() or self.text in line.name.lower()
         return True
 
 
@@ -134,7 +212,7 @@ class LogPanel(QWidget):
         self.level.addItems(LEVELS)
         self.level.setCurrentText("INFO")
         self.level.currentTextChanged.connect(
-            lambda name: self.proxy.set_level(logging.getLevelName(name))
+            lambda name: self.proxy.set_level(logging.getLevelNamesMapping()[name])
         )
         self.proxy.set_level(logging.INFO)
         self.search = QLineEdit()
@@ -171,12 +249,12 @@ class LogPanel(QWidget):
 
     def refresh(self) -> None:
         """Move new records into the table."""
-        records = self.handler.take()
-        if not records:
+        lines = self.handler.take()
+        if not lines:
             return
         bar = self.table.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 2
-        self.model.append(records)
+        self.model.append(lines)
         if at_bottom:
             self.table.scrollToBottom()
         dropped = self.handler.dropped

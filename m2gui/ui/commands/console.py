@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 from collections import deque
+from itertools import chain
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from m2gui.model.catalogue import CommandValidationError
 from m2gui.model.commanding import CommandBlocked, send_command
+from m2gui.model.format import ELLIPSIS, join_bounded, preview
 from m2gui.model.session import Session
 from m2gui.net import PREFIXES, CommandError, MsgType
 
@@ -31,22 +34,89 @@ from ..style import format_time
 from ..table_model import Index, RowsModel
 from ..tasks import spawn
 
-__all__ = ["ConsolePanel", "TrafficModel"]
+__all__ = ["ConsolePanel", "TrafficModel", "message_text"]
 
 log = logging.getLogger(__name__)
 
 #: Rows kept in the traffic view.
 TRAFFIC_ROWS = 5000
+#: Characters kept of one message (the rest is cut, and the row says so).
+TEXT_CHARS = 2000
+#: Characters kept in the traffic view in all (rows dropped oldest first).
+TRAFFIC_CHARS = 2_000_000
+#: What a row costs beyond its text, counted against `TRAFFIC_CHARS`.
+ROW_OVERHEAD = 100
+#: Characters of a reply's reason shown after sending.
+RESULT_CHARS = 300
 KINDS = ("command", "event", "telemetry", "raw line")
 
+Row = tuple[float, str, str, str]
 
-class TrafficModel(RowsModel[tuple[float, str, str, str]]):
-    """Messages in and out of both ports, newest last, capped."""
+
+def _size(row: Row) -> int:
+    return len(row[3]) + ROW_OVERHEAD
+
+
+def _is_cut(text: str) -> bool:
+    return len(text) > TEXT_CHARS and text.endswith(ELLIPSIS)
+
+
+def message_text(message: Any) -> str:
+    """A message as JSON-like text of at most `TEXT_CHARS` characters (and an ellipsis).
+
+    Never raises (``json.dumps`` does on integers of more than 4300 digits);
+    the work is bounded by `TEXT_CHARS`, not by the size of the message.
+    """
+    if isinstance(message, str):
+        return message if len(message) <= TEXT_CHARS else message[:TEXT_CHARS] + ELLIPSIS
+    return preview(message, TEXT_CHARS)[0]
+
+
+class TrafficModel(RowsModel[Row]):
+    """Messages in and out of both ports, newest last, capped in rows and characters.
+
+    Attributes
+    ----------
+    chars : `int`
+        Characters kept (message texts, plus `ROW_OVERHEAD` a row).
+    dropped : `int`
+        Rows dropped, oldest first, to stay within the caps.
+    """
 
     HEADERS = ("Time", "Port", "Dir", "Message")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, max_chars: int = TRAFFIC_CHARS) -> None:
         super().__init__(TRAFFIC_ROWS, parent)
+        self.max_chars = max_chars
+        self.chars = 0
+        self.dropped = 0
+
+    def append(self, rows: list[Row]) -> None:
+        """Add rows at the end, dropping the oldest beyond the row and character caps."""
+        if not rows:
+            return
+        first = len(self.rows)
+        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
+        self.rows.extend(rows)
+        self.chars += sum(_size(row) for row in rows)
+        self.endInsertRows()
+        excess, chars = 0, self.chars
+        while excess < len(self.rows) and (
+            len(self.rows) - excess > self.max_rows or chars > self.max_chars
+        ):
+            chars -= _size(self.rows[excess])
+            excess += 1
+        if excess:
+            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
+            del self.rows[:excess]
+            self.chars = chars
+            self.dropped += excess
+            self.endRemoveRows()
+
+    def clear(self) -> None:
+        """Remove every row."""
+        super().clear()
+        self.chars = 0
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (
@@ -56,7 +126,11 @@ class TrafficModel(RowsModel[tuple[float, str, str, str]]):
             return None
         t, port, direction, text = self.rows[index.row()]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return text[:3000] if index.column() == 3 else None
+            if index.column() != 3:
+                return None
+            if _is_cut(text):
+                return f"{text}\n(truncated: only the first {TEXT_CHARS} characters are kept)"
+            return text
         return (format_time(t), port, direction, text[:400])[index.column()]
 
 
@@ -68,9 +142,16 @@ class ConsolePanel(QWidget):
     events and telemetry inputs get ``compName``; a raw line goes as typed.
     """
 
-    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        session: Session,
+        parent: QWidget | None = None,
+        *,
+        max_chars: int = TRAFFIC_CHARS,
+    ) -> None:
         super().__init__(parent)
         self.session = session
+        self.max_chars = max_chars
         catalogue = session.catalogue
         self.kind = QComboBox()
         self.kind.addItems(list(KINDS))
@@ -113,7 +194,7 @@ class ConsolePanel(QWidget):
         row.addWidget(self.validate)
         row.addWidget(send)
 
-        self.model = TrafficModel(self)
+        self.model = TrafficModel(self, max_chars)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setFilterKeyColumn(-1)
@@ -128,6 +209,10 @@ class ConsolePanel(QWidget):
         clear = QPushButton("Clear")
         clear.clicked.connect(self.model.clear)
         self.dropped = QLabel()
+        self.dropped.setToolTip(
+            f"The view keeps the last {TRAFFIC_ROWS} messages, {max_chars / 1e6:g} M characters "
+            f"in all, and the first {TEXT_CHARS} characters of each (cut ones end with …)"
+        )
         traffic_bar = QHBoxLayout()
         traffic_bar.addWidget(QLabel("Traffic"))
         traffic_bar.addWidget(self.filter, 1)
@@ -141,6 +226,7 @@ class ConsolePanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(20)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
         for column, width in enumerate((95, 75, 35)):
             self.table.setColumnWidth(column, width)
         top = QWidget()
@@ -159,7 +245,8 @@ class ConsolePanel(QWidget):
         splitter.addWidget(top)
         splitter.addWidget(bottom)
         layout.addWidget(splitter)
-        self._pending: deque[tuple[float, str, str, str]] = deque(maxlen=TRAFFIC_ROWS)
+        self._pending: deque[Row] = deque()
+        self._pending_chars = 0
         self.skipped = 0
         session.connection.add_traffic_listener(self._traffic)
         self.timer = QTimer(self)
@@ -193,8 +280,12 @@ class ConsolePanel(QWidget):
             return
         if port == "telemetry" and direction == "in" and not self.show_telemetry.isChecked():
             return
-        text = message if isinstance(message, str) else json.dumps(message)
-        self._pending.append((t, port, direction, text))
+        row = (t, port, direction, message_text(message))
+        self._pending.append(row)
+        self._pending_chars += _size(row)
+        while len(self._pending) > TRAFFIC_ROWS or self._pending_chars > self.max_chars:
+            self._pending_chars -= _size(self._pending.popleft())
+            self.model.dropped += 1
 
     def refresh(self) -> None:
         """Move new traffic into the view."""
@@ -202,13 +293,18 @@ class ConsolePanel(QWidget):
             return
         rows = list(self._pending)
         self._pending.clear()
+        self._pending_chars = 0
         bar = self.table.verticalScrollBar()
         at_end = bar.value() >= bar.maximum() - 2
         self.model.append(rows)
         if at_end:
             self.table.scrollToBottom()
+        notes = []
         if self.skipped:
-            self.dropped.setText(f"{self.skipped} not shown while paused")
+            notes.append(f"{self.skipped} not shown while paused")
+        if self.model.dropped:
+            notes.append(f"{self.model.dropped} older rows dropped")
+        self.dropped.setText("; ".join(notes))
 
     # ------------------------------------------------------------------
     def parse(self) -> tuple[str, str, dict[str, Any] | str] | None:
@@ -277,12 +373,16 @@ class ConsolePanel(QWidget):
         except CommandBlocked as error:
             self._error(str(error))
         except CommandError as error:
-            record = error.record
-            reason = "; ".join(filter(None, [record.reason, *record.user_info]))
-            self.result.setText(
-                f"<span style='color:#d03030'>{name}: {record.outcome.value}</span> "
-                f"(seq {record.sequence_id}) {reason}"
-            )
+            self.show_failure(name, error)
+
+    def show_failure(self, name: str, error: CommandError) -> None:
+        """Show why a command failed: its outcome and (a bounded part of) its replies."""
+        record = error.record
+        reason = join_bounded(chain((record.reason,), record.user_info), RESULT_CHARS)
+        self.result.setText(
+            f"<span style='color:#d03030'>{html.escape(name)}: {record.outcome.value}</span> "
+            f"(seq {record.sequence_id}) {html.escape(reason)}"
+        )
 
     async def _send_other(self, kind: str, name: str, details: dict[str, Any] | str) -> None:
         conn = self.session.connection

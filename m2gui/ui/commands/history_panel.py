@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -20,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from m2gui.model.format import join_bounded
 from m2gui.model.history import CommandHistory
 from m2gui.net import CommandRecord, Outcome
 
@@ -36,10 +39,42 @@ OUTCOME_COLORS = {
     Outcome.SENT: QColor("#8a8a8a"),
 }
 FAILED = QColor("#d03030")
+#: Characters of the reason and replies shown in the table cell, and in its tool tip.
+REASON_CHARS = 200
+REASON_TIP_CHARS = 2000
+#: Replies shown in the details, and characters of each.
+DETAIL_REPLIES = 50
+DETAIL_CHARS = 500
 
 
 def _ms(value: float | None) -> str:
     return "" if value is None else f"{value * 1e3:.1f}"
+
+
+def _replies(record: CommandRecord) -> Iterable[str]:
+    return chain((record.reason,), record.user_info)
+
+
+def _cell(record: CommandRecord, column: int) -> str:
+    if column == 2:
+        params = json.dumps(record.params)
+        return params if len(params) <= 60 else params[:57] + "…"
+    if column == 7:  # never join unbounded replies (a flood of late ones) into one cell
+        return join_bounded(_replies(record), REASON_CHARS)
+    values = (
+        format_time(record.sent_at),
+        record.name,
+        "",
+        str(record.sequence_id),
+        _ms(record.ack_latency),
+        _ms(record.done_latency),
+        record.outcome.value,
+    )
+    return values[column]
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= DETAIL_CHARS else text[:DETAIL_CHARS] + "…"
 
 
 class HistoryModel(RowsModel[CommandRecord]):
@@ -57,22 +92,13 @@ class HistoryModel(RowsModel[CommandRecord]):
         record = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            params = json.dumps(record.params)
-            values = (
-                format_time(record.sent_at),
-                record.name,
-                params if len(params) <= 60 else params[:57] + "…",
-                str(record.sequence_id),
-                _ms(record.ack_latency),
-                _ms(record.done_latency),
-                record.outcome.value,
-                "; ".join(filter(None, [record.reason, *record.user_info])),
-            )
-            return values[column]
+            return _cell(record, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == 6:
             return OUTCOME_COLORS.get(record.outcome, FAILED)
         if role == Qt.ItemDataRole.ToolTipRole and column == 2:
             return json.dumps(record.params, indent=1)[:2000]
+        if role == Qt.ItemDataRole.ToolTipRole and column == 7:
+            return join_bounded(_replies(record), REASON_TIP_CHARS, "\n")
         return None
 
     def sync(self) -> None:
@@ -170,8 +196,13 @@ class HistoryPanel(QWidget):
             f"ack: {_ms(r.ack_latency) or '-'} ms   done: {_ms(r.done_latency) or '-'} ms",
         ]
         if r.reason:
-            lines.append(f"reason: {r.reason}")
-        lines += [f"controller says: {info}" for info in r.user_info]
+            lines.append(f"reason: {_cut(r.reason)}")
+        lines += [f"controller says: {_cut(info)}" for info in r.user_info[:DETAIL_REPLIES]]
+        if len(r.user_info) > DETAIL_REPLIES:
+            lines.append(
+                f"… {len(r.user_info) - DETAIL_REPLIES} more not shown "
+                f"({len(r.user_info)} replies in all)"
+            )
         lines.append("parameters:")
         lines.append(json.dumps(r.params, indent=1))
         self.details.setPlainText("\n".join(lines))
