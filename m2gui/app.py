@@ -28,7 +28,15 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QApplication
 
 import m2gui
+from m2gui.model import load_catalogue
+from m2gui.model.memory import available_memory, format_bytes
 from m2gui.model.session import Session
+from m2gui.model.telemetry import (
+    NOMINAL_RATE_HZ,
+    check_history,
+    largest_history,
+    planned_nbytes,
+)
 from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT
 from m2gui.sim import ControllerSimulator
 from m2gui.ui.log_panel import QtLogHandler
@@ -36,11 +44,38 @@ from m2gui.ui.main_window import MainWindow
 from m2gui.ui.settings import open_settings
 from m2gui.ui.tasks import cancel_all, spawn
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "history_seconds", "main", "parse_args"]
 
 log = logging.getLogger("m2gui")
 #: Seconds `--screenshot` waits for the connection and the first telemetry.
 SCREENSHOT_TIMEOUT = 30.0
+
+
+def history_seconds(text: str) -> float:
+    """The ``--history`` option: a finite number of seconds greater than zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    try:
+        return check_history(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"must be a finite number of seconds greater than zero, not {text!r}"
+        ) from None
+
+
+def _history_help() -> str:
+    catalogue = load_catalogue()
+    columns = sum(f.width for t in catalogue.telemetry.values() for f in t.fields.values())
+    per_minute = format_bytes(planned_nbytes(catalogue, 60.0))
+    return (
+        f"seconds of telemetry history kept for the plots (default 600). Memory: every "
+        f"telemetry column of the catalogue ({columns}) x {NOMINAL_RATE_HZ:g} Hz x 8 bytes "
+        f"per second, plus a quarter of slack and the min/max zoom pyramid: about "
+        f"{per_minute} per minute of history, taken as the topics arrive. A history that "
+        f"needs more than the available memory is refused at start"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -69,10 +104,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--history",
-        type=float,
+        type=history_seconds,
         default=600.0,
         metavar="SECONDS",
-        help="telemetry history kept for plots (default 600 s at 20 Hz)",
+        help=_history_help(),
     )
     parser.add_argument("--version", action="version", version=f"m2gui {m2gui.__version__}")
     parser.add_argument("--screenshot-after", type=float, default=1.5, help=argparse.SUPPRESS)
@@ -80,6 +115,46 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--quit-after", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--quit-when-connected", action="store_true", help=argparse.SUPPRESS)
     return parser
+
+
+def history_memory(history: float) -> tuple[int, int | None]:
+    """Bytes the telemetry history of ``history`` seconds takes, and bytes available."""
+    return planned_nbytes(load_catalogue(), history), available_memory()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line; exit with status 2 and a message if it is unusable.
+
+    Beyond argparse's own checks, a ``--history`` that needs more memory than
+    the machine has available is refused here, before anything starts.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    need, available = history_memory(args.history)
+    if available is not None and need > available:
+        fits = largest_history(load_catalogue(), available)
+        parser.error(
+            f"argument --history: {args.history:g} s of telemetry history needs "
+            f"{format_bytes(need)} of memory, more than the {format_bytes(available)} "
+            f"available; at most {fits} s fit"
+        )
+    return args
+
+
+def log_history_memory(history: float) -> None:
+    """Log, at start, the memory the telemetry history will take."""
+    need, available = history_memory(history)
+    of = f" of {format_bytes(available)} available" if available is not None else ""
+    level = logging.INFO
+    if available is not None and need > available / 2:
+        level = logging.WARNING
+    log.log(
+        level,
+        "telemetry history %g s: up to %s of memory%s",
+        history,
+        format_bytes(need),
+        of,
+    )
 
 
 def setup_logging(level: str, log_file: Path | None) -> QtLogHandler:
@@ -205,9 +280,9 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: QtLogHandl
         address = (
             args.host or str(settings.value("connection/host", "127.0.0.1")),
             args.command_port
-            or int(settings.value("connection/command_port", DEFAULT_COMMAND_PORT)),
+            or int(str(settings.value("connection/command_port", DEFAULT_COMMAND_PORT))),
             args.telemetry_port
-            or int(settings.value("connection/telemetry_port", DEFAULT_TELEMETRY_PORT)),
+            or int(str(settings.value("connection/telemetry_port", DEFAULT_TELEMETRY_PORT))),
         )
     session = Session(*address, reconnect=not args.no_reconnect, history=args.history)
     window = MainWindow(session, settings, panel_log, remember_address=sim is None)
@@ -215,7 +290,12 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: QtLogHandl
         window.plot_area.load_layout(str(args.layout))
     window.connection_bar.set_address(*address)
     closed: asyncio.Future[None] = loop.create_future()
-    window.closed.connect(lambda: closed.done() or closed.set_result(None))
+
+    def on_closed() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    window.closed.connect(on_closed)
     watcher = SignalWatcher(window.close)
     window.show()
     exit_code = 0
@@ -231,9 +311,12 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: QtLogHandl
     if args.quit_after:
         loop.call_later(args.quit_after, window.close)
     if args.quit_when_connected:
-        session.connection.add_state_listener(
-            lambda state: state.value == "connected" and loop.call_soon(window.close)
-        )
+
+        def quit_when_connected(state: Any) -> None:
+            if state.value == "connected":
+                loop.call_soon(window.close)
+
+        session.connection.add_state_listener(quit_when_connected)
     try:
         await closed
     finally:
@@ -250,8 +333,9 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: QtLogHandl
 
 def main(argv: list[str] | None = None) -> int:
     """Run m2gui; return its exit code."""
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     panel_log = setup_logging(args.log_level, args.log_file)
+    log_history_memory(args.history)
     qInstallMessageHandler(qt_message_handler)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)

@@ -29,7 +29,16 @@ from m2gui.net.ratelog import RateLimitedLog
 from .catalogue import Catalogue, TopicSpec
 from .signals import Signal
 
-__all__ = ["Envelope", "TelemetryStore", "TopicBuffer"]
+__all__ = [
+    "Envelope",
+    "TelemetryStore",
+    "TopicBuffer",
+    "buffer_nbytes",
+    "check_history",
+    "history_capacity",
+    "largest_history",
+    "planned_nbytes",
+]
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +64,92 @@ class Envelope:
     samples: int
 
 
+def _rows_size(capacity: int) -> int:
+    """Rows a `_Rows` of ``capacity`` allocates: the capacity and its slack."""
+    return capacity + max(capacity // 4, 16)
+
+
+def _level_capacities(capacity: int) -> list[int]:
+    """Capacity of each pyramid level of a buffer of ``capacity`` samples."""
+    capacities = []
+    block = FACTOR
+    while capacity // block >= 8:
+        capacities.append(capacity // block + 2)
+        block *= FACTOR
+    return capacities
+
+
+def buffer_nbytes(width: int, capacity: int) -> int:
+    """Bytes a `TopicBuffer` of ``width`` columns and ``capacity`` samples allocates.
+
+    The samples (a time and ``width`` doubles per row) and every pyramid level
+    (a time, ``width`` minimums and ``width`` maximums per row), each with its
+    slack: exactly what `TopicBuffer` preallocates.
+    """
+    item = np.dtype(np.float64).itemsize
+    total = _rows_size(capacity) * (1 + width) * item
+    for level in _level_capacities(capacity):
+        total += _rows_size(level) * (1 + 2 * width) * item
+    return total
+
+
+def check_history(history: float) -> float:
+    """Return ``history`` (seconds) if it is usable, else raise `ValueError`.
+
+    Usable means a finite number greater than zero.
+    """
+    if isinstance(history, bool) or not isinstance(history, (int, float)):
+        raise ValueError(f"history must be a number of seconds, not {history!r:.40}")
+    if not math.isfinite(history) or history <= 0:
+        raise ValueError(
+            f"history must be a finite number of seconds greater than zero, not {history!r}"
+        )
+    return float(history)
+
+
+def history_capacity(history: float) -> int:
+    """Samples kept per topic for ``history`` seconds at the nominal rate."""
+    return max(64, round(check_history(history) * NOMINAL_RATE_HZ))
+
+
+def planned_nbytes(catalogue: Catalogue, history: float) -> int:
+    """Bytes a `TelemetryStore` holds once every topic of ``catalogue`` arrived.
+
+    Buffers are allocated when a topic's first sample arrives, so this is
+    what the store reaches, not what it takes at start.
+    """
+    capacity = history_capacity(history)
+    return sum(
+        buffer_nbytes(sum(f.width for f in spec.fields.values()), capacity)
+        for spec in catalogue.telemetry.values()
+    )
+
+
+def largest_history(catalogue: Catalogue, budget: int) -> int:
+    """The longest history, in whole seconds, whose `planned_nbytes` fit in ``budget``.
+
+    Zero if not even one second fits.
+    """
+    if planned_nbytes(catalogue, 1.0) > budget:
+        return 0
+    lo, hi = 1, 2
+    while planned_nbytes(catalogue, float(hi)) <= budget:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:  # planned_nbytes(lo) fits, planned_nbytes(hi) does not
+        mid = (lo + hi) // 2
+        if planned_nbytes(catalogue, float(mid)) <= budget:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
 class _Rows:
     """A growable window of rows in a fixed array: append at the end, drop at the front."""
 
     def __init__(self, capacity: int, width: int) -> None:
         self.capacity = capacity
-        slack = max(capacity // 4, 16)
-        size = capacity + slack
+        size = _rows_size(capacity)
         self.times = np.empty(size)
         self.mins = np.empty((size, width))
         self.maxs: FloatArray | None = None
@@ -133,11 +221,9 @@ class TopicBuffer:
         self.width = width
         self.capacity = capacity
         self.raw = _Rows(capacity, width)
-        self.levels: list[_Rows] = []
-        block = FACTOR
-        while capacity // block >= 8:
-            self.levels.append(_Rows(capacity // block + 2, width).with_maxs())
-            block *= FACTOR
+        self.levels = [_Rows(c, width).with_maxs() for c in _level_capacities(capacity)]
+        #: A sample is converted here first, then committed whole.
+        self._scratch = np.empty(width)
         self.total = 0
         self.version = 0
         self.last_time = -math.inf
@@ -173,44 +259,46 @@ class TopicBuffer:
     def append(self, t: float, message: dict[str, Any]) -> None:
         """Store one message received at time ``t``.
 
-        Values of the wrong type become NaN and are counted per field in
-        `bad_values`; arrays of the wrong length are NaN-padded or cut and
-        counted in `short_arrays`.
+        Values of the wrong type (or that no double can hold, or nested
+        arrays) become NaN and are counted per field in `bad_values`; arrays
+        of the wrong length are NaN-padded or cut and counted in
+        `short_arrays`. The sample is converted into a scratch row first and
+        then stored whole: a bad value never leaves a half-written row.
         """
         if t < self.last_time:
             t = self.last_time  # the wall clock stepped back: keep time order
+        row = self._scratch
+        for fname, a, w, is_array in self._layout:
+            value = message.get(fname)
+            try:
+                if is_array:
+                    if type(value) is list:
+                        if len(value) == w:
+                            arr = np.asarray(value)
+                            if arr.ndim == 1 and arr.dtype.kind in "fiub":
+                                row[a : a + w] = arr
+                                continue
+                        else:
+                            arr = np.asarray(value[:w])
+                            if arr.ndim == 1 and arr.dtype.kind in "fiub":
+                                row[a : a + w] = np.nan
+                                row[a : a + len(arr)] = arr
+                                self.short_arrays[fname] = self.short_arrays.get(fname, 0) + 1
+                                continue
+                else:
+                    kind = type(value)
+                    if kind is float or kind is int or kind is bool:
+                        row[a] = value
+                        continue
+            except (ValueError, TypeError, OverflowError, RecursionError):
+                pass  # nested, ragged, or beyond a double: a bad value
+            row[a : a + w] = np.nan
+            self._bad(fname, value)
         self.last_time = t
         raw = self.raw
         row_index = raw.claim()
         raw.times[row_index] = t
-        row = raw.mins[row_index]
-        for fname, a, w, is_array in self._layout:
-            value = message.get(fname)
-            if is_array:
-                if type(value) is list and len(value) == w:
-                    arr = np.asarray(value)
-                    if arr.dtype.kind in "fiu":
-                        row[a : a + w] = arr
-                        continue
-                    if arr.dtype.kind == "b":
-                        row[a : a + w] = arr
-                        continue
-                elif type(value) is list:
-                    arr = np.asarray(value[:w])
-                    if arr.dtype.kind in "fiub":
-                        row[a : a + w] = np.nan
-                        row[a : a + len(arr)] = arr
-                        self.short_arrays[fname] = self.short_arrays.get(fname, 0) + 1
-                        continue
-                row[a : a + w] = np.nan
-                self._bad(fname, value)
-            else:
-                kind = type(value)
-                if kind is float or kind is int or kind is bool:
-                    row[a] = value
-                else:
-                    row[a] = np.nan
-                    self._bad(fname, value)
+        raw.mins[row_index] = row
         self.total += 1
         self.version += 1
         self._reduce()
@@ -220,7 +308,7 @@ class TopicBuffer:
         _problem_log(
             logging.WARNING,
             f"{self.name}.{fname}",
-            f"telemetry {self.name}.{fname}: bad value {value!r:.60} "
+            f"telemetry {self.name}.{fname}: bad value {_short_repr(value)} "
             f"({self.bad_values[fname]} so far), stored as NaN",
         )
 
@@ -315,6 +403,20 @@ class TopicBuffer:
 _problem_log = RateLimitedLog(log)
 
 
+def _short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` cut to ``limit`` characters; never raises.
+
+    ``repr`` refuses integers of more than 4300 digits and recurses into
+    nested lists, both of which a peer controls.
+    """
+    try:
+        return repr(value)[:limit]
+    except (ValueError, RecursionError):
+        if type(value) is int:
+            return f"<integer of {value.bit_length()} bits>"
+        return f"<{type(value).__name__}>"
+
+
 class TelemetryStore:
     """The history of every telemetry topic received, Qt-free.
 
@@ -324,11 +426,16 @@ class TelemetryStore:
         Protocol catalogue (fields of each topic).
     history : `float`
         Seconds of history kept at the nominal 20 Hz (default 10 minutes).
+
+    Raises
+    ------
+    ValueError
+        If ``history`` is not a finite number greater than zero.
     """
 
     def __init__(self, catalogue: Catalogue, history: float = 600.0) -> None:
         self.catalogue = catalogue
-        self.history = history
+        self.history = check_history(history)
         self.buffers: dict[str, TopicBuffer] = {}
         self.unknown_topics: dict[str, int] = {}
         self._listeners: list[Callable[[str], None]] = []
@@ -340,7 +447,12 @@ class TelemetryStore:
     @property
     def capacity(self) -> int:
         """Samples kept per topic."""
-        return max(64, round(self.history * NOMINAL_RATE_HZ))
+        return history_capacity(self.history)
+
+    @property
+    def planned_nbytes(self) -> int:
+        """Memory the store holds once every topic of the catalogue arrived."""
+        return planned_nbytes(self.catalogue, self.history)
 
     def attach(self, connection: ControllerConnection) -> None:
         """Receive every telemetry message of ``connection``."""

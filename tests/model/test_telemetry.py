@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import numpy as np
 import pytest
@@ -17,7 +18,7 @@ from m2gui.net import Received
 CAT = load_catalogue()
 
 
-def power_message(i: int) -> dict:
+def power_message(i: int) -> dict[str, Any]:
     return {
         "id": "powerStatus",
         "motorVoltage": float(i),
@@ -74,9 +75,12 @@ def test_envelope_keeps_every_extreme(n: int, lo: float, hi: float, max_blocks: 
     assert env.y[:, 0].max() >= window.max()
     assert env.y[:, 0].min() <= window.min()
     assert np.all(np.diff(env.x) >= 0)  # time order
-    assert env.x[0] <= t0 + 1 or env.x[0] <= a0
+    # Times are sample indices. The first point drawn is the window's first
+    # sample, or the start of the block that holds it (never after it, and
+    # less than one block of the level drawn before it).
+    block = FACTOR**env.level
+    assert a0 - block < env.x[0] <= a0
     if env.level:
-        block = FACTOR**env.level
         margin = data[max(0, a0 - block) : a1]
         assert env.y[:, 0].max() <= margin.max()
         assert env.y[:, 0].min() >= margin.min()
@@ -130,7 +134,7 @@ def test_bad_values_become_nan_counted_and_logged(caplog: pytest.LogCaptureFixtu
 
 def test_short_and_wrong_arrays() -> None:
     buffer = TopicBuffer(CAT.telemetry["tangentForce"], 64)
-    msg = {f: [1.0] * 6 for f in CAT.telemetry["tangentForce"].fields}
+    msg: dict[str, Any] = {f: [1.0] * 6 for f in CAT.telemetry["tangentForce"].fields}
     msg["lutTemperature"] = []  # the reference simulator sends an empty list
     msg["measured"] = ["a"] * 6
     buffer.append(1.0, msg)

@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
 from m2gui.model.catalogue import Catalogue
 from m2gui.model.plot_layout import PanelLayout, PlotLayout
 from m2gui.model.telemetry import TelemetryStore
+from m2gui.net.ratelog import RateLimitedLog
 
 from .panel import PlotPanel
 
 __all__ = ["PlotArea"]
 
 log = logging.getLogger(__name__)
+_frame_log = RateLimitedLog(log)
 
 
 class PlotArea(QWidget):
@@ -91,6 +93,8 @@ class PlotArea(QWidget):
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self.refresh)
         self.frames = 0
+        #: Panel frames that raised, over all panels.
+        self.frame_errors = 0
         self.live = True
         self._last_frame = 0.0
         self._last_memory = 0.0
@@ -127,10 +131,29 @@ class PlotArea(QWidget):
             self.request_frame()
 
     def refresh(self) -> None:
-        """Redraw the panels whose data or view changed."""
+        """Redraw the panels whose data or view changed.
+
+        A panel whose frame raises is counted (`frame_errors`, and on the
+        panel), logged with a rate limit, and skipped: the others still draw.
+        """
         self._last_frame = time.monotonic()
         for panel in self.panels:
-            if panel.isVisible() and panel.refresh():
+            if not panel.isVisible():
+                continue
+            try:
+                drawn = panel.refresh()
+            except Exception as error:
+                self.frame_errors += 1
+                panel.frame_failed(error)
+                _frame_log(
+                    logging.ERROR,
+                    f"frame:{type(error).__name__}",
+                    f"plot panel {panel.objectName()} ({panel.title or 'untitled'}): "
+                    f"frame failed ({panel.frame_errors} so far): {error!r}",
+                    exc_info=True,
+                )
+                continue
+            if drawn:
                 self.frames += 1
 
     def _show_memory(self) -> None:
@@ -161,6 +184,7 @@ class PlotArea(QWidget):
         if panel not in self.panels:
             return
         self.panels.remove(panel)
+        panel.cancel_export()
         panel.hide()
         panel.setParent(None)
         panel.deleteLater()

@@ -8,6 +8,7 @@ to three times faster than 78 ``PlotCurveItem``s for the same points).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,17 @@ from pyqtgraph import functions as fn
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainter, QPen, QPolygonF
 
-__all__ = ["MultiCurveItem"]
+from m2gui.net.ratelog import RateLimitedLog
+
+__all__ = ["PLOT_LIMIT", "MultiCurveItem"]
+
+log = logging.getLogger(__name__)
+_paint_log = RateLimitedLog(log)
+
+#: Values beyond ±PLOT_LIMIT (and NaN, ±inf) are not drawn: they leave a gap.
+#: Below it, the span of any two values (and its padding) is a finite double
+#: and within the ±1e307 pyqtgraph allows for a view range.
+PLOT_LIMIT = 1e300
 
 
 class MultiCurveItem(pg.GraphicsObject):  # type: ignore[misc]
@@ -34,6 +45,10 @@ class MultiCurveItem(pg.GraphicsObject):  # type: ignore[misc]
         self.pens = pens
         self._polylines: list[list[QPolygonF]] = [[] for _ in pens]
         self._rect = QRectF()
+        #: Lowest and highest drawn value, None when nothing is drawn.
+        self.y_range: tuple[float, float] | None = None
+        #: Paints that raised (logged, rate limited; the next paint tries again).
+        self.paint_errors = 0
 
     def set_pens(self, pens: list[QPen]) -> None:
         self.pens = pens
@@ -41,34 +56,59 @@ class MultiCurveItem(pg.GraphicsObject):  # type: ignore[misc]
         self.update()
 
     def set_data(self, x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> None:
-        """Replace the data: ``x`` (n), ``y`` (n x curves)."""
+        """Replace the data: ``x`` (n), ``y`` (n x curves).
+
+        NaN, infinite and huge (beyond ``±PLOT_LIMIT``) values are left out:
+        the curve has a gap there, and they do not count in `y_range`.
+        """
         self.prepareGeometryChange()
         n = len(x)
         if n == 0 or y.size == 0:
             self._polylines = [[] for _ in self.pens]
             self._rect = QRectF()
+            self.y_range = None
             self.update()
             return
-        finite = np.isfinite(y)
-        all_finite = finite.all(axis=0)
+        with np.errstate(invalid="ignore"):
+            drawable = np.abs(y) <= PLOT_LIMIT  # False for NaN, inf and huge
+        all_drawable: npt.NDArray[np.bool_] = np.all(drawable, axis=0)
         polylines: list[list[QPolygonF]] = []
         for j in range(y.shape[1]):
-            if all_finite[j]:
+            if all_drawable[j]:
                 polylines.append([_polygon(x, y[:, j])])
             else:
-                polylines.append(_finite_runs(x, y[:, j], finite[:, j]))
+                polylines.append(_drawable_runs(x, y[:, j], drawable[:, j]))
         self._polylines = polylines
-        with np.errstate(all="ignore"):
-            lo, hi = np.nanmin(y), np.nanmax(y)
-        if not np.isfinite(lo):
-            lo, hi = 0.0, 0.0
-        self._rect = QRectF(float(x[0]), float(lo), float(x[-1] - x[0]), float(hi - lo))
+        if all_drawable.all():
+            lo, hi = float(y.min()), float(y.max())
+        else:
+            lo = float(np.min(y, where=drawable, initial=np.inf))
+            hi = float(np.max(y, where=drawable, initial=-np.inf))
+        if lo <= hi:
+            self.y_range = (lo, hi)
+        else:  # nothing drawable
+            self.y_range = None
+            lo = hi = 0.0
+        self._rect = QRectF(float(x[0]), lo, float(x[-1] - x[0]), hi - lo)
         self.update()
 
     def boundingRect(self) -> QRectF:
         return self._rect
 
     def paint(self, painter: QPainter, *args: Any) -> None:
+        # An exception must not escape into Qt's paint of the whole scene.
+        try:
+            self._draw_curves(painter)
+        except Exception as error:
+            self.paint_errors += 1
+            _paint_log(
+                logging.ERROR,
+                "paint",
+                f"plot curves could not be painted ({self.paint_errors} so far): {error!r}",
+                exc_info=True,
+            )
+
+    def _draw_curves(self, painter: QPainter) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
         for pen, polylines in zip(self.pens, self._polylines, strict=True):
             painter.setPen(pen)
@@ -77,16 +117,16 @@ class MultiCurveItem(pg.GraphicsObject):  # type: ignore[misc]
 
 
 def _polygon(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> QPolygonF:
-    polygon = fn.create_qpolygonf(len(x))
+    polygon: QPolygonF = fn.create_qpolygonf(len(x))
     points = fn.ndarray_from_qpolygonf(polygon)
     points[:, 0] = x
     points[:, 1] = y
     return polygon
 
 
-def _finite_runs(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], finite: npt.NDArray[np.bool_]
+def _drawable_runs(
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], drawable: npt.NDArray[np.bool_]
 ) -> list[QPolygonF]:
-    """Polylines of the finite stretches (gaps where values are NaN)."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], finite.view(np.int8), [0]))))
+    """Polylines of the drawable stretches (gaps where values are not drawable)."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], drawable.view(np.int8), [0]))))
     return [_polygon(x[a:b], y[a:b]) for a, b in zip(edges[0::2], edges[1::2], strict=True)]

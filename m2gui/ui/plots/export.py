@@ -1,14 +1,21 @@
-"""Export a panel: its visible data as CSV (chunked, with progress), PNG, SVG."""
+"""Export a panel: its visible data as CSV (in a worker thread, with progress
+and cancel), PNG, SVG."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
@@ -16,25 +23,63 @@ from PySide6.QtSvg import QSvgGenerator
 if TYPE_CHECKING:
     from .panel import PlotPanel
 
-__all__ = ["export_csv", "export_png", "export_svg", "visible_table"]
+__all__ = [
+    "ExportCancelled",
+    "Table",
+    "export_csv",
+    "export_png",
+    "export_svg",
+    "format_rows",
+    "visible_table",
+    "write_csv",
+]
 
-#: Rows formatted between two returns to the event loop.
+log = logging.getLogger(__name__)
+
+#: Rows formatted between two looks at the cancel flag (and progress reports).
 CHUNK_ROWS = 2000
 
 
-def visible_table(panel: PlotPanel) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The samples in the panel's visible time range.
+class ExportCancelled(Exception):
+    """The export was cancelled; it left no file behind."""
 
-    Returns the header (``time`` then one name per curve), the times (n) and
-    the values (n x curves). Curves of different topics have their own
-    timestamps: rows are merged in time order and a curve's cell is NaN-free
-    only on rows of its own topic (cells of other topics are masked).
+
+@dataclass(frozen=True)
+class Table:
+    """A snapshot of a panel's visible samples.
+
+    Attributes
+    ----------
+    header : list of `str`
+        ``time`` then one name per curve.
+    times : `numpy.ndarray`
+        Receive times (n), in time order.
+    values : `numpy.ndarray`
+        Values (n x curves).
+    present : `numpy.ndarray`
+        (n x curves) booleans: False where the row is a sample of another
+        topic (the cell is left empty).
+    """
+
+    header: list[str]
+    times: npt.NDArray[np.float64]
+    values: npt.NDArray[np.float64]
+    present: npt.NDArray[np.bool_]
+
+
+def visible_table(panel: PlotPanel) -> Table:
+    """The samples in the panel's visible time range, copied out of the store.
+
+    Curves of different topics have their own timestamps: rows are merged in
+    time order and a curve's cell is present only on rows of its own topic.
+    The arrays are copies, so a worker thread may read them while the store
+    keeps filling.
     """
     t0, t1 = panel.visible_range()
     curves = panel.curves()
     names = [c.signal.name for c in curves]
     position = {c.signal: i for i, c in enumerate(curves)}
-    blocks_t, blocks_v = [], []
+    blocks_t, blocks_v, blocks_p = [], [], []
     for group in panel.groups.values():
         buffer = panel.store.buffer(group.topic)
         if buffer is None or not buffer.count:
@@ -43,52 +88,123 @@ def visible_table(panel: PlotPanel) -> tuple[list[str], np.ndarray, np.ndarray]:
         i0, i1 = a0 - buffer.raw.first, a1 - buffer.raw.first
         times = buffer.times()[i0:i1]
         values = np.full((len(times), len(curves)), np.nan)
-        mask = np.zeros((len(times), len(curves)), bool)
+        present = np.zeros((len(times), len(curves)), bool)
         cols = [position[c.signal] for c in group.curves]
         values[:, cols] = buffer.values()[i0:i1][:, group.columns]
-        mask[:, cols] = True
+        present[:, cols] = True
         blocks_t.append(times)
-        blocks_v.append(np.where(mask, values, np.inf))  # inf marks "not this topic"
+        blocks_v.append(values)
+        blocks_p.append(present)
+    header = ["time", *names]
     if not blocks_t:
-        return ["time", *names], np.empty(0), np.empty((0, len(curves)))
+        return Table(header, np.empty(0), np.empty((0, len(curves))), np.empty((0, 0), bool))
     times = np.concatenate(blocks_t)
-    values = np.concatenate(blocks_v)
     order = np.argsort(times, kind="stable")
-    return ["time", *names], times[order], values[order]
+    return Table(
+        header, times[order], np.concatenate(blocks_v)[order], np.concatenate(blocks_p)[order]
+    )
 
 
-def _cell(v: float) -> str:
-    if v == np.inf:
-        return ""
-    return repr(float(v))
+def format_rows(
+    times: npt.NDArray[np.float64],
+    values: npt.NDArray[np.float64],
+    present: npt.NDArray[np.bool_],
+) -> str:
+    """CSV text of some rows, each line ending in a newline.
+
+    Numbers are Python's shortest round-trip ``repr``, so reading the file
+    back gives exactly the buffer's numbers; absent cells are empty.
+    """
+    whole: list[bool] = np.all(present, axis=1).tolist()
+    lines = []
+    for t, row, all_there, mask in zip(
+        times.tolist(), values.tolist(), whole, present.tolist(), strict=True
+    ):
+        if all_there:
+            cells = ",".join(map(repr, row))
+        else:
+            cells = ",".join([repr(v) if p else "" for v, p in zip(row, mask, strict=True)])
+        lines.append(f"{t!r},{cells}\n")
+    return "".join(lines)
+
+
+def write_csv(
+    path: str | Path,
+    table: Table,
+    progress: Callable[[float], None] | None = None,
+    cancel: threading.Event | None = None,
+) -> int:
+    """Write ``table`` to ``path`` in chunks; return the rows written (blocking).
+
+    Runs in any thread. ``cancel`` is looked at before each chunk: once set,
+    the partial file is removed and `ExportCancelled` raised. The file is
+    written as ``path.part`` and renamed at the end, so ``path`` never holds
+    a partial export; on any error the partial file is removed.
+    """
+    path = Path(path)
+    partial = path.with_suffix(path.suffix + ".part")
+    n = len(table.times)
+    try:
+        with open(partial, "w", encoding="utf-8") as f:
+            f.write(",".join(table.header) + "\n")
+            for start in range(0, n, CHUNK_ROWS):
+                if cancel is not None and cancel.is_set():
+                    raise ExportCancelled(f"export to {path} cancelled at row {start} of {n}")
+                stop = min(n, start + CHUNK_ROWS)
+                f.write(
+                    format_rows(
+                        table.times[start:stop],
+                        table.values[start:stop],
+                        table.present[start:stop],
+                    )
+                )
+                if progress is not None:
+                    progress(stop / n)
+        os.replace(partial, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise
+    return n
 
 
 async def export_csv(
-    panel: PlotPanel, path: str | Path, progress: Callable[[float], None] | None = None
+    panel: PlotPanel,
+    path: str | Path,
+    progress: Callable[[float], None] | None = None,
+    cancel: threading.Event | None = None,
 ) -> int:
     """Write the visible data to CSV without blocking the GUI; return the rows written.
 
-    Values are written with Python's shortest round-trip repr, so reading the
-    file back gives exactly the buffer's numbers.
+    The visible samples are copied on the calling (GUI) thread; formatting
+    and writing happen in a worker thread, chunk by chunk. ``progress`` is
+    called on the event loop's thread with the fraction done after each
+    chunk. Setting ``cancel`` stops the export at the next chunk and raises
+    `ExportCancelled`; cancelling the awaiting task does the same and raises
+    `asyncio.CancelledError`. Either way no file is left behind.
     """
-    header, times, values = visible_table(panel)
-    path = Path(path)
-    partial = path.with_suffix(path.suffix + ".part")
-    n = len(times)
-    with open(partial, "w", encoding="utf-8") as f:
-        f.write(",".join(header) + "\n")
-        for start in range(0, n, CHUNK_ROWS):
-            stop = min(n, start + CHUNK_ROWS)
-            lines = [
-                repr(float(t)) + "," + ",".join(_cell(v) for v in row)
-                for t, row in zip(times[start:stop], values[start:stop], strict=True)
-            ]
-            f.write("\n".join(lines) + "\n")
-            if progress is not None:
-                progress(stop / n)
-            await asyncio.sleep(0)
-    os.replace(partial, path)
-    return n
+    table = visible_table(panel)
+    stop = cancel if cancel is not None else threading.Event()
+    loop = asyncio.get_running_loop()
+    report: Callable[[float], None] | None = None
+    if progress is not None:
+        callback = progress
+
+        def report(fraction: float) -> None:
+            loop.call_soon_threadsafe(callback, fraction)
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="m2gui-csv-export")
+    try:
+        future = loop.run_in_executor(pool, write_csv, path, table, report, stop)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            stop.set()  # the worker stops before its next chunk and removes the file
+            with contextlib.suppress(Exception):
+                await future
+            raise
+    finally:
+        pool.shutdown(wait=False)
 
 
 def export_png(panel: PlotPanel, path: str | Path) -> bool:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import (
@@ -27,11 +29,11 @@ from m2gui.model.catalogue import Catalogue
 from m2gui.model.plot_layout import WINDOWS, PanelLayout
 from m2gui.model.signals import Signal as SignalRef
 from m2gui.model.signals import element_labels, parse_signal
-from m2gui.model.telemetry import TelemetryStore
+from m2gui.model.telemetry import TelemetryStore, TopicBuffer
 
 from ..tasks import spawn
-from .curves import MultiCurveItem
-from .export import export_csv, export_png, export_svg
+from .curves import PLOT_LIMIT, MultiCurveItem
+from .export import ExportCancelled, export_csv, export_png, export_svg
 from .grid import GridLines
 from .time_axis import TimeAxis
 
@@ -40,6 +42,8 @@ __all__ = ["SIGNAL_MIME", "PlotPanel"]
 log = logging.getLogger(__name__)
 
 SIGNAL_MIME = "application/x-m2gui-signals"
+#: Rows looked at per numpy call when counting undrawable values.
+COUNT_BLOCK = 4096
 #: Legends with more curves than this start hidden.
 LEGEND_LIMIT = 16
 PALETTE = [
@@ -52,7 +56,8 @@ def curve_color(i: int, n: int) -> QColor:
     """Distinct colours: a qualitative palette, then evenly spread hues."""
     if n <= len(PALETTE):
         return QColor(PALETTE[i])
-    return pg.intColor(i, hues=max(n, 12), values=1, maxValue=230, sat=200)
+    color: QColor = pg.intColor(i, hues=max(n, 12), values=1, maxValue=230, sat=200)
+    return color
 
 
 @dataclass
@@ -74,6 +79,15 @@ class _Group:
         self.item = MultiCurveItem([])
         self.columns: list[int] = []
         self.version = -1
+        #: Absolute index of the first sample not yet looked at for `undrawable`.
+        self.counted = 0
+        #: Per curve: samples not drawn (NaN, infinite or beyond ±PLOT_LIMIT).
+        self.undrawable = np.zeros(0, np.int64)
+
+    def reset_counts(self) -> None:
+        """Count the undrawable values again, from the oldest retained sample."""
+        self.counted = 0
+        self.undrawable = np.zeros(len(self.columns), np.int64)
 
 
 class _DropPlot(pg.PlotWidget):  # type: ignore[misc]
@@ -158,6 +172,12 @@ class PlotPanel(QWidget):
         self.x_offset = origin
         self._needs_redraw = True
         self._setting_range = False
+        self._export_cancel: threading.Event | None = None
+        #: Frames that raised (see `frame_failed`).
+        self.frame_errors = 0
+        self._shown_problems: tuple[int, int] = (0, 0)
+        #: Fraction of the last CSV export written.
+        self.export_fraction = 0.0
         self.axis = TimeAxis(origin)
         self.plot = _DropPlot(axisItems={"bottom": self.axis})
         self.plot.setObjectName("plot")
@@ -246,8 +266,15 @@ class PlotPanel(QWidget):
             action = QAction(text, self.export_menu)
             action.triggered.connect(lambda _=False, k=kind: self.ask_export(k))
             self.export_menu.addAction(action)
+        self.undrawn_label = QLabel()
+        self.undrawn_label.setStyleSheet("color: #d9822b")
+        self.undrawn_label.setVisible(False)
+        self.toolbar.addWidget(self.undrawn_label)
         self.status = QLabel()
         self.toolbar.addWidget(self.status)
+        self.cancel_export_button = self._button("Cancel", "Stop the CSV export (no file is left)")
+        self.cancel_export_button.clicked.connect(self.cancel_export)
+        self.cancel_export_button.setVisible(False)
         close = self._button("✕", "Close this panel")
         close.clicked.connect(lambda: self.close_requested.emit())
 
@@ -340,6 +367,7 @@ class PlotPanel(QWidget):
             curve.color = curve_color(i, n)
         for group in self.groups.values():
             group.columns = [self._column(c.signal) for c in group.curves]
+            group.reset_counts()
             pens = [pg.mkPen(c.color, width=1) for c in group.curves]
             for pen in pens:
                 pen.setCosmetic(True)
@@ -525,11 +553,13 @@ class PlotPanel(QWidget):
             envelope = buffer.envelope(group.columns, max(a0 - 1, 0), a1, max_blocks)
             group.item.set_data(envelope.x - self.x_offset, envelope.y)
             group.version = buffer.version
-            if envelope.y.size:
-                with np.errstate(all="ignore"):
-                    lo = min(lo, float(np.nanmin(envelope.y)))
-                    hi = max(hi, float(np.nanmax(envelope.y)))
+            self._count_undrawable(group, buffer)
+            if group.item.y_range is not None:
+                lo = min(lo, group.item.y_range[0])
+                hi = max(hi, group.item.y_range[1])
+            if envelope.x.size:
                 newest = max(newest, float(envelope.x[-1]))
+        self._show_problems()  # cheap when nothing changed
         self.last_drawn_time = max(self.last_drawn_time, newest)
         self._setting_range = True
         try:
@@ -537,10 +567,61 @@ class PlotPanel(QWidget):
                 x_range = (t0 - self.x_offset, t1 - self.x_offset)
                 if self.view.viewRange()[0] != list(x_range):
                     self.view.setXRange(*x_range, padding=0)
-            if self.auto_y and math.isfinite(lo):
+            if self.auto_y and math.isfinite(lo) and math.isfinite(hi):
                 self._auto_y(lo, hi)
         finally:
             self._setting_range = False
+
+    @staticmethod
+    def _count_undrawable(group: _Group, buffer: TopicBuffer) -> None:
+        """Count the undrawable values of the samples that arrived since the
+        last frame (numpy over those rows only)."""
+        raw = buffer.raw
+        start = max(group.counted, raw.first)
+        end = raw.next_index
+        group.counted = end
+        # Blocks of rows bound the temporaries when a whole history is counted
+        # (a curve just added); a frame normally counts one or two rows.
+        for a in range(raw.row_of(start), raw.row_of(end), COUNT_BLOCK):
+            b = min(a + COUNT_BLOCK, raw.row_of(end))
+            rows = raw.mins[a:b][:, group.columns]
+            with np.errstate(invalid="ignore"):
+                bad = np.count_nonzero(~(np.abs(rows) <= PLOT_LIMIT), axis=0)
+            group.undrawable += bad
+
+    @property
+    def undrawable(self) -> int:
+        """Values of the panel's curves not drawn: NaN, infinite or beyond
+        ``±PLOT_LIMIT`` (among the samples retained when a curve was added, and
+        every sample since)."""
+        return int(sum(int(g.undrawable.sum()) for g in self.groups.values()))
+
+    def frame_failed(self, error: BaseException) -> None:
+        """Count a frame that raised ``error`` (the caller logs it) and show it."""
+        self.frame_errors += 1
+        self._needs_redraw = True  # try again on the next frame
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        """Show the counts of undrawable values and failed frames, if any."""
+        undrawable = self.undrawable
+        if (undrawable, self.frame_errors) == self._shown_problems:
+            return
+        self._shown_problems = (undrawable, self.frame_errors)
+        parts, tips = [], []
+        if undrawable:
+            parts.append(f"{undrawable} value{'s' if undrawable != 1 else ''} not drawn")
+            tips.append("Values not drawn (NaN, infinite, or beyond ±1e300):")
+            for group in self.groups.values():
+                for curve, count in zip(group.curves, group.undrawable.tolist(), strict=True):
+                    if count:
+                        tips.append(f"  {curve.label}: {count}")
+        if self.frame_errors:
+            parts.append(f"{self.frame_errors} frame errors")
+            tips.append(f"{self.frame_errors} frames failed (see the log)")
+        self.undrawn_label.setText(", ".join(parts))
+        self.undrawn_label.setToolTip("\n".join(tips[:41]))
+        self.undrawn_label.setVisible(bool(parts))
 
     def _auto_y(self, lo: float, hi: float) -> None:
         """Fit Y to the data, with hysteresis: the range (and so the axis, which
@@ -553,9 +634,12 @@ class PlotPanel(QWidget):
         fits = y0 <= lo and hi <= y1
         if fits and (y1 - y0) <= 3 * span and not self._rescale_y:
             return
-        self._rescale_y = False
         pad = 0.1 * span
-        self.view.setYRange(lo - pad, hi + pad, padding=0)
+        low, high = lo - pad, hi + pad
+        if not (math.isfinite(low) and math.isfinite(high)):
+            return  # cannot happen for values within ±PLOT_LIMIT
+        self._rescale_y = False
+        self.view.setYRange(low, high, padding=0)
 
     def _mouse_moved(self, event: tuple[QPointF]) -> None:
         if not self.crosshair.isVisible():
@@ -613,21 +697,33 @@ class PlotPanel(QWidget):
         return dialog
 
     def export(self, kind: str, path: str) -> None:
-        """Export to ``path``: "csv" runs in the background with progress shown."""
+        """Export to ``path``: "csv" runs in a worker thread with progress shown
+        and a button to cancel it (an export still running is cancelled)."""
         if kind == "csv":
+            self.cancel_export()
+            cancel = self._export_cancel = threading.Event()
+            self.export_fraction = 0.0
             self.status.setText("exporting 0%")
+            self.cancel_export_button.setVisible(True)
 
             def progress(fraction: float) -> None:
+                if cancel.is_set() or not shiboken6.isValid(self):
+                    return
+                self.export_fraction = fraction
                 self.status.setText(f"exporting {fraction:.0%}")
 
             async def run() -> None:
                 try:
-                    rows = await export_csv(self, path, progress)
-                    self.status.setText(f"{rows} rows exported")
-                    log.info("exported %d rows of %d curves to %s", rows, len(self.curves()), path)
+                    rows = await export_csv(self, path, progress, cancel)
+                except ExportCancelled:
+                    log.info("CSV export to %s cancelled", path)
+                    self._export_ended(cancel, "export cancelled")
                 except OSError as error:
-                    self.status.setText("export failed")
                     log.error("CSV export to %s failed: %s", path, error)
+                    self._export_ended(cancel, "export failed")
+                else:
+                    log.info("exported %d rows of %d curves to %s", rows, len(self.curves()), path)
+                    self._export_ended(cancel, f"{rows} rows exported")
 
             self.export_task = spawn(run(), "CSV export")
         elif kind == "png":
@@ -641,6 +737,23 @@ class PlotPanel(QWidget):
         else:
             export_svg(self, path)
             log.info("SVG export to %s: done", path)
+
+    def cancel_export(self) -> None:
+        """Stop the CSV export in progress, if any (it leaves no file)."""
+        cancel, self._export_cancel = self._export_cancel, None
+        if cancel is not None:
+            cancel.set()
+            self.status.setText("cancelling export…")
+            self.cancel_export_button.setVisible(False)
+
+    def _export_ended(self, cancel: threading.Event, text: str) -> None:
+        if not shiboken6.isValid(self):
+            return  # the panel was closed meanwhile
+        if self._export_cancel is cancel:
+            self._export_cancel = None
+        if self._export_cancel is None:  # not replaced by a newer export
+            self.cancel_export_button.setVisible(False)
+            self.status.setText(text)
 
     # ------------------------------------------------------------------
     # Layout
