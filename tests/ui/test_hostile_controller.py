@@ -51,9 +51,11 @@ async def still_working(window: MainWindow, sim: ControllerSimulator) -> None:
     await until(lambda: panel.send_button.isEnabled(), what="Send enabled")
     panel.send_button.click()
     await until(
-        lambda: bool(session.history.records)
-        and session.history.records[-1].name == "clearErrors"
-        and session.history.records[-1].outcome.final,
+        lambda: (
+            bool(session.history.records)
+            and session.history.records[-1].name == "clearErrors"
+            and session.history.records[-1].outcome.final
+        ),
         timeout=10,
         what="clearErrors answered",
     )
