@@ -29,6 +29,8 @@ from PySide6.QtWidgets import QApplication
 
 import m2gui
 from m2gui.model import load_catalogue
+from m2gui.model.link import LinkStatus
+from m2gui.model.log_store import LogStore
 from m2gui.model.memory import available_memory, format_bytes
 from m2gui.model.session import Session
 from m2gui.model.telemetry import (
@@ -39,7 +41,6 @@ from m2gui.model.telemetry import (
 )
 from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT
 from m2gui.sim import ControllerSimulator
-from m2gui.ui.log_panel import QtLogHandler
 from m2gui.ui.main_window import MainWindow
 from m2gui.ui.settings import open_settings
 from m2gui.ui.tasks import cancel_all, spawn
@@ -157,7 +158,7 @@ def log_history_memory(history: float) -> None:
     )
 
 
-def setup_logging(level: str, log_file: Path | None) -> QtLogHandler:
+def setup_logging(level: str, log_file: Path | None) -> LogStore:
     """Log to stderr, to a rotating file and to the log panel."""
     root = logging.getLogger()
     root.setLevel(level.upper())
@@ -171,7 +172,7 @@ def setup_logging(level: str, log_file: Path | None) -> QtLogHandler:
         path, maxBytes=5 * 2**20, backupCount=3, encoding="utf-8"
     )
     file_handler.setFormatter(fmt)
-    panel = QtLogHandler()
+    panel = LogStore()
     for handler in (stderr, file_handler, panel):
         root.addHandler(handler)
     log.info("m2gui %s, logging to %s", m2gui.__version__, path)
@@ -247,9 +248,9 @@ class SignalWatcher:
 
 async def take_screenshot(window: MainWindow, path: Path, settle: float = 1.5) -> bool:
     """Wait for the connection and the first telemetry, save the window, close it."""
-    conn = window.session.connection
+    session = window.session
     deadline = time.monotonic() + SCREENSHOT_TIMEOUT
-    while not (conn.connected and conn.latest_telemetry):
+    while session.link.telemetry_age() is None:
         if time.monotonic() > deadline:
             log.error("screenshot: no telemetry within %g s", SCREENSHOT_TIMEOUT)
             window.close()
@@ -266,7 +267,7 @@ async def take_screenshot(window: MainWindow, path: Path, settle: float = 1.5) -
     return bool(ok)
 
 
-async def run(app: QApplication, args: argparse.Namespace, panel_log: QtLogHandler) -> int:
+async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) -> int:
     """Build the window and run until it closes; return the exit code."""
     loop = asyncio.get_running_loop()
     install_excepthook(loop)
@@ -312,11 +313,11 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: QtLogHandl
         loop.call_later(args.quit_after, window.close)
     if args.quit_when_connected:
 
-        def quit_when_connected(state: Any) -> None:
-            if state.value == "connected":
+        def quit_when_connected(status: LinkStatus) -> None:
+            if status.connected:
                 loop.call_soon(window.close)
 
-        session.connection.add_state_listener(quit_when_connected)
+        session.link.changed.connect(quit_when_connected)
     try:
         await closed
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from m2gui.net import CommandRecord
@@ -13,10 +14,16 @@ __all__ = [
     "SOURCE_COMMAND",
     "SOURCE_EVENT",
     "CommandBlocked",
+    "Rule",
     "blocked_reason",
     "csc_has_command",
+    "requires_mode",
     "send_command",
 ]
+
+#: A further condition on sending: returns why not, or None. The views of a
+#: domain pass theirs (a controller mode, a local state) to `blocked_reason`.
+Rule = Callable[["Session"], "str | None"]
 
 #: The one command allowed while the CSC holds command.
 SOURCE_COMMAND = "switchCommandSource"
@@ -33,8 +40,12 @@ def csc_has_command(session: Session) -> bool:
     return session.events.value(SOURCE_EVENT, "state") is True
 
 
-def blocked_reason(session: Session, name: str) -> str | None:
-    """Why ``name`` may not be sent now, or None if it may."""
+def blocked_reason(session: Session, name: str, *rules: Rule) -> str | None:
+    """Why ``name`` may not be sent now, or None if it may.
+
+    The order is what an engineer should fix first: the connection, then the
+    command source, then each of ``rules`` (e.g. `requires_mode`).
+    """
     if not session.connection.connected:
         return "not connected to the controller"
     if csc_has_command(session) and name != SOURCE_COMMAND:
@@ -42,7 +53,26 @@ def blocked_reason(session: Session, name: str) -> str | None:
             "the CSC holds command (commandableByDDS is true): only "
             f"{SOURCE_COMMAND} is allowed until you take command"
         )
+    for rule in rules:
+        reason = rule(session)
+        if reason is not None:
+            return reason
     return None
+
+
+def requires_mode(*modes: int) -> Rule:
+    """A rule: the controller's closed-loop control mode must be one of ``modes``."""
+
+    def rule(session: Session) -> str | None:
+        enum = "ClosedLoopControlMode"
+        mode = session.events.value("closedLoopControlMode", "mode")
+        if mode in modes:
+            return None
+        wanted = " or ".join(session.catalogue.enum_name(enum, m) for m in modes)
+        now = "unknown" if not isinstance(mode, int) else session.catalogue.enum_name(enum, mode)
+        return f"needs the controller in {wanted} mode (it is {now})"
+
+    return rule
 
 
 async def send_command(

@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from psygnal import Signal
+
 from m2gui.net import ControllerConnection, Received
 from m2gui.net.ratelog import RateLimitedLog
 
@@ -127,7 +129,18 @@ class EventStore:
         Characters of history kept now.
     history_dropped : `int`
         History rows dropped to stay within the row and character caps.
+
+    Signals
+    -------
+    updated(str)
+        After an event was stored, with its entry id (``name`` or ``name[key]``).
+    history_appended(HistoryRow, int)
+        After a row was appended to `history`, with the number of old rows
+        dropped from its front to make room.
     """
+
+    updated = Signal(str)
+    history_appended = Signal(HistoryRow, int)
 
     def __init__(
         self,
@@ -150,8 +163,6 @@ class EventStore:
         self.dropped_keys = 0
         self._unknown_kept = 0
         self._keys_kept: dict[str, int] = {}
-        self._dirty: set[str] = set()
-        self._history_added = 0
         self._problem_log = RateLimitedLog(log, burst=3, interval=10.0)
 
     def attach(self, connection: ControllerConnection) -> None:
@@ -190,8 +201,9 @@ class EventStore:
             entry.count += 1
         if entry.changed:
             entry.changed_at = received.time
-        self._add_history(received.time, entry.title, fields)
-        self._dirty.add(entry_id)
+        row, dropped = self._add_history(received.time, entry.title, fields)
+        self.updated.emit(entry_id)
+        self.history_appended.emit(row, dropped)
 
     def _key_text(self, spec: FieldSpec | None, value: Any) -> str:
         """The key of a keyed event as (bounded) text: the enum name if there is one."""
@@ -231,27 +243,19 @@ class EventStore:
             self._keys_kept[name] = kept + 1
         return True
 
-    def _add_history(self, t: float, title: str, fields: dict[str, Any]) -> None:
+    def _add_history(self, t: float, title: str, fields: dict[str, Any]) -> tuple[HistoryRow, int]:
         text, truncated = _history_text(fields)
         row = HistoryRow(t, title, text, truncated)
         self.history.append(row)
         self.history_chars += row.size
-        self._history_added += 1
-        while self.history and (
+        dropped = 0
+        while len(self.history) > 1 and (
             len(self.history) > self.history_rows or self.history_chars > self.history_budget
         ):
             self.history_chars -= self.history.popleft().size
-            self.history_dropped += 1
-
-    def take_dirty(self) -> set[str]:
-        """Return the entries updated since the last call (and forget them)."""
-        dirty, self._dirty = self._dirty, set()
-        return dirty
-
-    def take_history_added(self) -> int:
-        """Return how many history rows were added since the last call."""
-        added, self._history_added = self._history_added, 0
-        return added
+            dropped += 1
+        self.history_dropped += dropped
+        return row, dropped
 
     def value(self, name: str, field_name: str, default: Any = None) -> Any:
         """The latest value of one field of an (unkeyed) event."""

@@ -7,8 +7,9 @@ import io
 import json
 import time
 from collections import deque
-from collections.abc import Callable
 from typing import Any
+
+from psygnal import Signal
 
 from m2gui.net import CommandRecord, ControllerConnection
 
@@ -19,33 +20,46 @@ RECENT_PER_COMMAND = 8
 
 
 class CommandHistory:
-    """Every command sent (capped), updated as its replies arrive.
+    """Every command sent (the newest ``size``), updated as its replies arrive.
 
-    Listeners are called with the record each time one is added or changes.
+    Signals
+    -------
+    appended(CommandRecord, int)
+        After a command was added at the end, with the number of the oldest
+        commands dropped from the front to make room (0 or 1).
+    updated(CommandRecord)
+        After a command already in the history changed (ack, outcome, replies).
     """
+
+    appended = Signal(CommandRecord, int)
+    updated = Signal(CommandRecord)
 
     def __init__(self, size: int = HISTORY_SIZE) -> None:
         self.records: deque[CommandRecord] = deque(maxlen=size)
         self._ids: set[int] = set()
-        self._listeners: list[Callable[[CommandRecord], None]] = []
+
+    @property
+    def size(self) -> int:
+        """Most commands kept."""
+        return self.records.maxlen or 0
 
     def attach(self, connection: ControllerConnection) -> None:
         """Record every command of ``connection``."""
         connection.add_command_listener(self.on_record)
 
-    def add_listener(self, callback: Callable[[CommandRecord], None]) -> None:
-        self._listeners.append(callback)
-
     def on_record(self, record: CommandRecord) -> None:
         """A command was sent or its state changed (a connection listener)."""
         key = id(record)
-        if key not in self._ids:
-            if len(self.records) == self.records.maxlen:
-                self._ids.discard(id(self.records[0]))
-            self.records.append(record)
-            self._ids.add(key)
-        for listener in self._listeners:
-            listener(record)
+        if key in self._ids:
+            self.updated.emit(record)
+            return
+        dropped = 0
+        if len(self.records) == self.records.maxlen:
+            self._ids.discard(id(self.records[0]))
+            dropped = 1
+        self.records.append(record)
+        self._ids.add(key)
+        self.appended.emit(record, dropped)
 
     def to_csv(self) -> str:
         """The history as CSV text: one row per command."""

@@ -1,22 +1,34 @@
-"""`Session`: the catalogue, the controller connection and the stores, wired."""
+"""`Session`: the façade the UI talks to: stores to read, and ways to send."""
 
 from __future__ import annotations
 
-from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT, ControllerConnection
+from typing import Any
+
+from m2gui.net import (
+    DEFAULT_COMMAND_PORT,
+    DEFAULT_TELEMETRY_PORT,
+    CommandRecord,
+    ControllerConnection,
+    MsgType,
+)
 
 from .catalogue import Catalogue, load_catalogue
+from .commanding import Rule, blocked_reason, send_command
 from .events import EventStore
 from .history import CommandHistory, Preferences
+from .link import LinkStore
 from .telemetry import TelemetryStore
+from .traffic import TrafficFeed
 
 __all__ = ["Session"]
 
 
 class Session:
-    """Everything the UI reads, for one controller.
+    """Everything the UI reads, and every way it sends, for one controller.
 
-    The connection lives as long as the session; its address may change while
-    it is disconnected (see `set_address`).
+    Widgets read the stores (``events``, ``telemetry``, ``history``, ``link``,
+    ``traffic``) and listen to their signals; they send through the methods
+    here. Only this class touches the `ControllerConnection`.
 
     Parameters
     ----------
@@ -28,6 +40,11 @@ class Session:
         Protocol catalogue (default: the packaged one).
     history : `float`
         Seconds of telemetry history kept (at 20 Hz).
+
+    Raises
+    ------
+    ValueError
+        If ``history`` is not a finite number of seconds greater than zero.
     """
 
     def __init__(
@@ -49,18 +66,34 @@ class Session:
             known_events=self.catalogue.events,
             known_telemetry=self.catalogue.telemetry,
         )
+        self.link = LinkStore(self.connection)
         self.events = EventStore(self.catalogue)
         self.events.attach(self.connection)
         self.telemetry = TelemetryStore(self.catalogue, history)
         self.telemetry.attach(self.connection)
         self.history = CommandHistory()
         self.history.attach(self.connection)
+        self.traffic = TrafficFeed(self.connection)
         self.preferences = Preferences()
+
+    # ------------------------------------------------------------------
+    # The link
+    # ------------------------------------------------------------------
+    @property
+    def address(self) -> tuple[str, int, int]:
+        """``(host, command_port, telemetry_port)``."""
+        conn = self.connection
+        return conn.host, conn.command_port, conn.telemetry_port
 
     def set_address(self, host: str, command_port: int, telemetry_port: int) -> None:
         """Point the (disconnected) connection at another controller."""
         conn = self.connection
         conn.host, conn.command_port, conn.telemetry_port = host, command_port, telemetry_port
+
+    @property
+    def connected(self) -> bool:
+        """True while both ports are connected."""
+        return self.connection.connected
 
     def connect(self) -> None:
         """Start connecting (and keep connected)."""
@@ -69,3 +102,51 @@ class Session:
     async def disconnect(self) -> None:
         """Disconnect and stop reconnecting."""
         await self.connection.close()
+
+    # ------------------------------------------------------------------
+    # Sending
+    # ------------------------------------------------------------------
+    def blocked_reason(self, name: str, *rules: Rule) -> str | None:
+        """Why command ``name`` may not be sent now (None if it may).
+
+        See `m2gui.model.commanding.blocked_reason`.
+        """
+        return blocked_reason(self, name, *rules)
+
+    async def send(
+        self, name: str, params: dict[str, Any] | None = None, *, validate: bool = True
+    ) -> CommandRecord:
+        """Validate, check the command-source rule, send and wait for success.
+
+        See `m2gui.model.commanding.send_command` for what it raises.
+        """
+        return await send_command(self, name, params, validate=validate)
+
+    async def send_message(
+        self, kind: str, name: str, details: dict[str, Any], comp_name: str | None = None
+    ) -> None:
+        """Send an ``event`` (command port) or ``telemetry`` (telemetry port) input.
+
+        Raises
+        ------
+        ConnectionError
+            If the port is not connected.
+        ValueError
+            For another ``kind``, or an ``id`` in ``details``.
+        """
+        types = {"event": MsgType.Event, "telemetry": MsgType.Telemetry}
+        if kind not in types:
+            raise ValueError(f"cannot send a {kind!r} message: only event or telemetry")
+        await self.connection.send_message(types[kind], name, details, comp_name)
+
+    async def send_raw(self, port: str, line: str) -> None:
+        """Send one line as typed (terminator added) on ``port``.
+
+        Raises
+        ------
+        ConnectionError
+            If the port is not connected.
+        UnicodeError
+            If the line cannot be encoded.
+        """
+        await self.connection.send_line(port, line)

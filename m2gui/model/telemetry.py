@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+import psygnal
 
 from m2gui.net import ControllerConnection, Received
 from m2gui.net.ratelog import RateLimitedLog
@@ -431,18 +432,25 @@ class TelemetryStore:
     ------
     ValueError
         If ``history`` is not a finite number greater than zero.
+
+    Signals
+    -------
+    arrived(str)
+        After a message of a topic was stored, with the topic name (20 Hz per
+        topic: receivers must be cheap, or coalesce).
     """
+
+    arrived = psygnal.Signal(str)
 
     def __init__(self, catalogue: Catalogue, history: float = 600.0) -> None:
         self.catalogue = catalogue
         self.history = check_history(history)
         self.buffers: dict[str, TopicBuffer] = {}
         self.unknown_topics: dict[str, int] = {}
-        self._listeners: list[Callable[[str], None]] = []
 
     def add_listener(self, callback: Callable[[str], None]) -> None:
-        """Call ``callback(topic)`` after each stored message (keep it cheap)."""
-        self._listeners.append(callback)
+        """Call ``callback(topic)`` after each stored message (`arrived`)."""
+        self.arrived.connect(callback)
 
     @property
     def capacity(self) -> int:
@@ -468,8 +476,7 @@ class TelemetryStore:
                 return
             buffer = self.buffers[received.name] = TopicBuffer(spec, self.capacity)
         buffer.append(received.time, received.message)
-        for listener in self._listeners:
-            listener(received.name)
+        self.arrived.emit(received.name)
 
     def buffer(self, topic: str) -> TopicBuffer | None:
         """The buffer of a topic, if any sample arrived."""

@@ -8,15 +8,15 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QLineEdit, QSpinBox, QToolBar, QWidget
 
+from m2gui.model.link import STALE_AFTER
 from m2gui.model.session import Session
 from m2gui.net import ConnectionState
 
-from .style import STATE_COLORS
+from .bridge import listen
 
 __all__ = ["ConnectionBar"]
 
-#: Telemetry older than this is marked stale.
-STALE_AFTER = 1.0
+#: How often the rates and the telemetry age are redrawn, ms.
 REFRESH_MS = 250
 
 
@@ -50,14 +50,14 @@ class ConnectionBar(QToolBar):
         super().__init__("Connection", parent)
         self.setObjectName("connection_toolbar")
         self.session = session
-        conn = session.connection
-        self.host = QLineEdit(conn.host)
+        host, command_port, telemetry_port = session.address
+        self.host = QLineEdit(host)
         self.host.setPlaceholderText("controller host")
         self.host.setFixedWidth(170)
         self.host.setToolTip("Controller host name or address")
-        self.command_port = _port_box(conn.command_port)
+        self.command_port = _port_box(command_port)
         self.command_port.setToolTip("Command port (replies and events)")
-        self.telemetry_port = _port_box(conn.telemetry_port)
+        self.telemetry_port = _port_box(telemetry_port)
         self.telemetry_port.setToolTip("Telemetry port")
         self.addWidget(QLabel(" Host "))
         self.addWidget(self.host)
@@ -86,7 +86,8 @@ class ConnectionBar(QToolBar):
         self.addWidget(self.age)
         self._last_counts = (0, 0)
         self._last_time = time.monotonic()
-        conn.add_state_listener(lambda state: self.refresh())
+        listen(self, session.link.changed, self.refresh, mode="poke")
+        # The rates and the telemetry age move with the clock: shown on a timer.
         self.timer = QTimer(self)
         self.timer.setInterval(REFRESH_MS)
         self.timer.timeout.connect(self.refresh)
@@ -105,39 +106,30 @@ class ConnectionBar(QToolBar):
 
     def state_text(self) -> str:
         """The state as shown: ``connected``, ``reconnecting in 1.5 s``..."""
-        conn = self.session.connection
-        state = conn.state
-        if state is ConnectionState.RECONNECTING:
-            retry = conn.retry_in
-            return f"reconnecting in {retry:.1f} s" if retry else "reconnecting"
-        if state is ConnectionState.DISCONNECTED and conn.last_error:
-            return "disconnected (error)"
-        return state.value
+        return self.session.link.status.text
 
     def refresh(self) -> None:
         """Update the light, the state, the rates and the telemetry age."""
-        conn = self.session.connection
-        state = conn.state
-        color = STATE_COLORS[state.value]
-        self.light.setText(f'<span style="color:{color}; font-size:16px">&#9679;</span>')
-        self.state_label.setText(self.state_text())
-        self.state_label.setToolTip(conn.last_error or conn.address)
-        editable = state is ConnectionState.DISCONNECTED
+        link = self.session.link
+        status = link.status
+        self.light.setText(f'<span style="color:{status.color}; font-size:16px">&#9679;</span>')
+        self.state_label.setText(status.text)
+        self.state_label.setToolTip(status.last_error or status.address)
+        editable = status.state is ConnectionState.DISCONNECTED
         for widget in (self.host, self.command_port, self.telemetry_port):
             widget.setEnabled(editable)
         now = time.monotonic()
-        counts = (conn.command_stats.messages, conn.telemetry_stats.messages)
+        counts = (link.port_stats("command").messages, link.port_stats("telemetry").messages)
         elapsed = max(now - self._last_time, 1e-3)
         cmd_rate = (counts[0] - self._last_counts[0]) / elapsed
         tel_rate = (counts[1] - self._last_counts[1]) / elapsed
         self._last_counts, self._last_time = counts, now
         self.rates.setText(f"cmd {cmd_rate:5.0f}/s   tel {tel_rate:5.0f}/s")
-        latest = max((r.time for r in conn.latest_telemetry.values()), default=None)
-        if latest is None or state is not ConnectionState.CONNECTED:
+        age = link.telemetry_age()
+        if age is None:
             self.age.setText("telemetry: none")
             self.age.setStyleSheet("")
             return
-        age = max(0.0, time.time() - latest)
         if age > STALE_AFTER:
             self.age.setText(f"telemetry STALE {age:.1f} s")
             self.age.setStyleSheet("color: #d03030; font-weight: bold")

@@ -7,10 +7,9 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
 from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QHeaderView,
@@ -28,6 +27,7 @@ from m2gui.model.events import EventEntry, EventStore, HistoryRow
 from m2gui.model.format import describe_value
 from m2gui.net.ratelog import RateLimitedLog
 
+from .bridge import listen
 from .style import HIGHLIGHT, format_time
 from .table_model import Index, RowsModel
 
@@ -35,7 +35,8 @@ __all__ = ["EventHistoryModel", "EventsPanel", "RefreshStats", "natural_key"]
 
 log = logging.getLogger(__name__)
 
-REFRESH_MS = 200
+#: How often highlights are aged out while there are some, ms.
+HIGHLIGHT_TICK_MS = 250
 #: How long a changed value stays highlighted, seconds.
 HIGHLIGHT_FOR = 1.5
 HISTORY_ROWS = 5000
@@ -63,37 +64,10 @@ class EventHistoryModel(RowsModel[HistoryRow]):
         max_rows: int = HISTORY_ROWS,
         max_chars: int = HISTORY_CHARS,
     ) -> None:
-        super().__init__(max_rows, parent)
-        self.max_chars = max_chars
-        self.chars = 0
-        self.dropped = 0
+        super().__init__(max_rows, parent, max_chars)
 
-    def append(self, rows: list[HistoryRow]) -> None:
-        """Add rows at the end, dropping the oldest beyond the row and character caps."""
-        if not rows:
-            return
-        first = len(self.rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-        self.rows.extend(rows)
-        self.chars += sum(row.size for row in rows)
-        self.endInsertRows()
-        excess, chars = 0, self.chars
-        while excess < len(self.rows) and (
-            len(self.rows) - excess > self.max_rows or chars > self.max_chars
-        ):
-            chars -= self.rows[excess].size
-            excess += 1
-        if excess:
-            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
-            del self.rows[:excess]
-            self.chars = chars
-            self.dropped += excess
-            self.endRemoveRows()
-
-    def clear(self) -> None:
-        """Remove every row."""
-        super().clear()
-        self.chars = 0
+    def row_size(self, row: HistoryRow) -> int:
+        return row.size
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -210,15 +184,27 @@ class EventsPanel(QWidget):
         self._filter_text = ""
         self._highlighted: dict[tuple[str, str], float] = {}
         self._problem_log = RateLimitedLog(log)
-        self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start()
+        #: Ages out the highlights; runs only while there are some.
+        self.highlight_timer = QTimer(self)
+        self.highlight_timer.setInterval(HIGHLIGHT_TICK_MS)
+        self.highlight_timer.timeout.connect(self._age_highlights)
+        self.listeners = (
+            listen(self, store.updated, self._updated),
+            listen(self, store.history_appended, self._history_appended),
+        )
+        # What the store holds already (a panel opened after connecting).
+        self._updated([(entry_id,) for entry_id in store.latest])
+        self._history_appended([(row, 0) for row in store.history])
 
     def refresh(self) -> None:
-        """Redraw the events that changed, age out highlights, add history rows."""
+        """Show now what the store announced (it is otherwise shown at the display rate)."""
+        for listener in self.listeners:
+            listener.flush()
+
+    def _updated(self, batch: list[tuple[str]]) -> None:
+        """Redraw the events that changed: only their rows."""
         stats = RefreshStats()
-        for entry_id in self.store.take_dirty():
+        for entry_id in dict.fromkeys(entry_id for (entry_id,) in batch):
             entry = self.store.latest.get(entry_id)
             if entry is None:
                 continue
@@ -230,21 +216,27 @@ class EventsPanel(QWidget):
                     logging.ERROR, "show", f"could not show event {entry_id!r}", exc_info=True
                 )
         self.last_refresh = stats
+        if self._highlighted and not self.highlight_timer.isActive():
+            self.highlight_timer.start()
+        self._show_count()
+
+    def _age_highlights(self) -> None:
         now = time.time()
         for key, since in list(self._highlighted.items()):
             if now - since > HIGHLIGHT_FOR:
                 self.field_items[key].setBackground(1, QBrush())
                 del self._highlighted[key]
-        added = self.store.take_history_added()
-        if added:
-            history = self.store.history
-            n = min(added, len(history))
-            rows = list(islice(reversed(history), n))
-            rows.reverse()
-            self.history_model.dropped += added - n  # dropped by the store before we saw them
-            self.history_model.append(rows)
-            if self.history_filter.text() == "":
-                self.history.scrollToBottom()
+        if not self._highlighted:
+            self.highlight_timer.stop()
+
+    def _history_appended(self, batch: list[tuple[HistoryRow, int]]) -> None:
+        """New history rows (the view keeps its own bounded copy)."""
+        self.history_model.append([row for row, _ in batch])
+        if self.history_filter.text() == "":
+            self.history.scrollToBottom()
+        self._show_count()
+
+    def _show_count(self) -> None:
         self.count.setText(self._count_text())
 
     def _count_text(self) -> str:

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections import deque
-from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -19,125 +17,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from m2gui.model.log_store import MAX_ROWS, LogLine, LogStore
+
+from .bridge import listen
 from .style import LEVEL_COLORS, format_time
 from .table_model import Index, RowsModel
 
-__all__ = ["LogLine", "LogModel", "LogPanel", "QtLogHandler"]
+__all__ = ["LogModel", "LogPanel"]
 
-#: Rows kept in the table; older ones are dropped (the log file keeps all).
-MAX_ROWS = 10_000
-REFRESH_MS = 200
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-#: Characters kept of a message, and of a traceback (shown as a tool tip).
-MAX_MESSAGE_CHARS = 2000
-MAX_TRACEBACK_CHARS = 4000
-#: Shown before a message that could not be formatted.
-MARK = "⚠"
-
-
-@dataclass(frozen=True)
-class LogLine:
-    """One log record as the panel keeps it: text only, no record, no traceback object.
-
-    Attributes
-    ----------
-    created : `float`
-        ``time.time()`` of the record.
-    levelno, levelname, name
-        As in the `logging.LogRecord`.
-    message : `str`
-        The formatted message (at most `MAX_MESSAGE_CHARS` characters and an ellipsis).
-    exc_summary : `str`
-        ``"Type: text"`` of the exception logged with it, or "".
-    exc_text : `str`
-        Its formatted traceback (bounded), or "".
-    """
-
-    created: float
-    levelno: int
-    levelname: str
-    name: str
-    message: str
-    exc_summary: str = ""
-    exc_text: str = ""
-
-    @property
-    def text(self) -> str:
-        """The message with the exception summary, as shown in the table."""
-        return f"{self.message} [{self.exc_summary}]" if self.exc_summary else self.message
-
-
-class QtLogHandler(logging.Handler):
-    """Collects log lines for the panel; the panel takes them on its timer.
-
-    Emitting only formats the record into a `LogLine` and appends it to a
-    bounded deque: it never touches a widget, keeps no record (nor its
-    traceback, frames and locals) alive, and never raises into the caller (a
-    message that cannot be formatted is kept raw, marked, and reported through
-    `logging.Handler.handleError`, which follows ``logging.raiseExceptions``).
-
-    Attributes
-    ----------
-    dropped : `int`
-        Lines dropped because the panel had not taken them yet.
-    errors : `int`
-        Records that could not be formatted.
-    """
-
-    def __init__(self, capacity: int = MAX_ROWS) -> None:
-        super().__init__(logging.DEBUG)
-        self.pending: deque[LogLine] = deque(maxlen=capacity)
-        self.dropped = 0
-        self.errors = 0
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            line: LogLine | None = self._line(record)
-        except Exception:
-            self.errors += 1
-            line = _fallback(record)
-            self.handleError(record)
-        if line is None:
-            return
-        if len(self.pending) == self.pending.maxlen:
-            self.dropped += 1
-        self.pending.append(line)
-
-    def _line(self, record: logging.LogRecord) -> LogLine:
-        message = _cut(record.getMessage())
-        summary = text = ""
-        if record.exc_info and record.exc_info[1] is not None:
-            error = record.exc_info[1]
-            summary = _cut(f"{type(error).__name__}: {error}", 200)
-            formatter = self.formatter or _DEFAULT_FORMATTER
-            text = _cut(formatter.formatException(record.exc_info), MAX_TRACEBACK_CHARS)
-        elif record.exc_text:
-            text = _cut(record.exc_text, MAX_TRACEBACK_CHARS)
-        return LogLine(
-            record.created, record.levelno, record.levelname, record.name, message, summary, text
-        )
-
-    def take(self) -> list[LogLine]:
-        """Return the lines emitted since the last call (and forget them)."""
-        lines = list(self.pending)
-        self.pending.clear()
-        return lines
-
-
-_DEFAULT_FORMATTER = logging.Formatter()
-
-
-def _fallback(record: logging.LogRecord) -> LogLine | None:
-    """A marked line with the raw message of a record that could not be formatted."""
-    try:
-        raw = _cut(f"{MARK} could not format {record.msg!r} with {record.args!r}")
-        return LogLine(record.created, record.levelno, record.levelname, record.name, raw)
-    except Exception:
-        return None
-
-
-def _cut(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    return text if len(text) <= limit else text[:limit] + "…"
 
 
 class LogModel(RowsModel[LogLine]):
@@ -198,11 +86,11 @@ class LogPanel(QWidget):
 
     Parameters
     ----------
-    handler : `QtLogHandler`
+    handler : `LogStore`
         The handler installed on the root logger by the application.
     """
 
-    def __init__(self, handler: QtLogHandler, parent: QWidget | None = None) -> None:
+    def __init__(self, handler: LogStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.handler = handler
         self.model = LogModel(self)
@@ -242,20 +130,19 @@ class LogPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
         layout.addWidget(self.table)
-        self.timer = QTimer(self)
-        self.timer.setInterval(REFRESH_MS)
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start()
+        self.model.append(list(handler.lines))
+        self.listener = listen(self, handler.appended, self._appended)
 
     def refresh(self) -> None:
-        """Move new records into the table."""
-        lines = self.handler.take()
-        if not lines:
-            return
+        """Show now the lines logged since the last delivery."""
+        self.listener.flush()
+
+    def _appended(self, batch: list[tuple[LogLine]]) -> None:
+        lines = [line for (line,) in batch]
         bar = self.table.verticalScrollBar()
         at_bottom = bar.value() >= bar.maximum() - 2
         self.model.append(lines)
         if at_bottom:
             self.table.scrollToBottom()
-        dropped = self.handler.dropped
+        dropped = self.model.dropped
         self.status.setText(f"{dropped} dropped" if dropped else "")

@@ -21,16 +21,19 @@ from PySide6.QtWidgets import (
 
 import m2gui
 from m2gui.model.history import Preferences
+from m2gui.model.log_store import LogStore
 from m2gui.model.plot_layout import DEFAULT_LAYOUT, PlotLayout
 from m2gui.model.session import Session
+from m2gui.net import ConnectionState
 
+from .bridge import listen
 from .commands.console import ConsolePanel
 from .commands.history_panel import HistoryPanel
 from .commands.panel import CommandPanel
 from .connect_dialog import ConnectDialog
 from .connection_bar import ConnectionBar
 from .events_panel import EventsPanel
-from .log_panel import LogPanel, QtLogHandler
+from .log_panel import LogPanel
 from .plots.area import PlotArea
 from .plots.browser import SignalBrowser
 from .tasks import spawn
@@ -58,7 +61,7 @@ class MainWindow(QMainWindow):
         Catalogue, connection and stores.
     settings : `QSettings`
         Where geometry, layout and the last address are saved.
-    log_handler : `QtLogHandler` or None
+    log_handler : `LogStore` or None
         The handler feeding the log panel (a new one if None).
     remember_address : `bool`
         Save the address on close (off for the embedded simulator's ports).
@@ -71,7 +74,7 @@ class MainWindow(QMainWindow):
         self,
         session: Session,
         settings: QSettings,
-        log_handler: QtLogHandler | None = None,
+        log_handler: LogStore | None = None,
         remember_address: bool = True,
         parent: QWidget | None = None,
     ) -> None:
@@ -95,7 +98,7 @@ class MainWindow(QMainWindow):
         self._make_menus()
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status)
-        self.log_handler = log_handler or QtLogHandler()
+        self.log_handler = log_handler or LogStore()
         self.plot_area = PlotArea(session.telemetry, session.catalogue)
         self.signal_browser = SignalBrowser(session.catalogue)
         self.signal_browser.plot_requested.connect(self.plot_area.plot)
@@ -119,7 +122,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.panels["signals"]], [250], Qt.Orientation.Horizontal)
         self.resizeDocks([self.panels["events"]], [520], Qt.Orientation.Horizontal)
         self.resizeDocks([self.panels["log"]], [190], Qt.Orientation.Vertical)
-        session.connection.add_state_listener(lambda state: self._update_actions())
+        listen(self, session.link.changed, self._update_actions, mode="poke")
         self._update_actions()
         self._dialog: ConnectDialog | None = None
         self._closing = False
@@ -200,12 +203,12 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.about_action)
 
     def _update_actions(self) -> None:
-        conn = self.session.connection
-        idle = conn.state.value == "disconnected"
+        status = self.session.link.status
+        idle = status.state is ConnectionState.DISCONNECTED
         self.connect_action.setEnabled(idle)
         self.connect_dialog_action.setEnabled(idle)
         self.disconnect_action.setEnabled(not idle)
-        self.status.setText(f"{conn.host}:{conn.command_port}/{conn.telemetry_port}")
+        self.status.setText(status.address)
 
     def connect_to_controller(self) -> None:
         """Connect to the address shown in the toolbar."""

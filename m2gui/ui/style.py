@@ -6,14 +6,8 @@ import time
 
 from PySide6.QtGui import QColor
 
-__all__ = ["HIGHLIGHT", "LEVEL_COLORS", "STATE_COLORS", "format_time"]
+__all__ = ["HIGHLIGHT", "LEVEL_COLORS", "format_time"]
 
-STATE_COLORS = {
-    "connected": "#2e9d4f",
-    "connecting": "#c9a000",
-    "reconnecting": "#e07b00",
-    "disconnected": "#8a8a8a",
-}
 LEVEL_COLORS = {
     "DEBUG": QColor("#8a8a8a"),
     "WARNING": QColor("#d08000"),

@@ -151,7 +151,7 @@ def test_gui_sequences_through_the_forms_end_as_success(run_qasync: Any, qtbot: 
                 )
                 assert "✓ success" in rig.panel.outcome.text()
             assert not rig.panel.banner_widget.isVisible()
-            rig.history.refresh()
+            await until(lambda: len(rig.history.model.rows) == len(SEQUENCE), what="history rows")
             rows = rig.history.model.rows
             assert [r.name for r in rows] == [n for n, _ in SEQUENCE]
             assert {r.outcome for r in rows} == {Outcome.SUCCESS}
@@ -235,7 +235,7 @@ def test_noack_fail_and_timeout_show_in_the_history(run_qasync: Any, qtbot: QtBo
                 ("clearErrors", Outcome.TIMEOUT),
                 ("noSuchCommand", Outcome.NOACK),
             ]
-            # The history panel catches up on its own refresh timer: wait for it.
+            # The history panel is told by the history's signals: wait for it.
             await until(
                 lambda: [(r.name, r.outcome) for r in rig.history.model.rows][1:] == expected,
                 what="the three outcomes in the history",
@@ -299,7 +299,10 @@ def test_console_sends_and_shows_the_reply_and_traffic(run_qasync: Any, qtbot: Q
             console.body.setText('{"actualPosition": 42.0}')
             console.send()
             await until(lambda: "telemetry elevation sent" in console.result.text())
-            console.refresh()
+            await until(
+                lambda: any("tel_elevation" in row[3] for row in console.model.rows),
+                what="the telemetry input in the traffic view",
+            )
             texts = [(port, d, text) for _, port, d, text in console.model.rows]
             assert any(d == "out" and '"cmd_switchCommandSource"' in t for _, d, t in texts)
             assert any(d == "in" and '"success"' in t for _, d, t in texts)
@@ -323,7 +326,7 @@ def test_history_resend_export_and_preferences(
             await rig.connect()
             await rig.send("switchCommandSource", {"isRemote": False})
             await rig.send("setClosedLoopControlMode", {"mode": 2})
-            rig.history.refresh()
+            await until(lambda: len(rig.history.model.rows) == 2, what="history rows")
             got: list[tuple[str, dict]] = []
             rig.history.resend_requested.connect(lambda n, p: got.append((n, p)))
             rig.history.resend(1)

@@ -20,11 +20,15 @@ from m2gui.ui.commands.history_panel import HistoryPanel
 def make_console(qtbot: QtBot, **kw: Any) -> ConsolePanel:
     session = Session("127.0.0.1", 1, 2, reconnect=False)
     console = ConsolePanel(session, **kw)
-    console.timer.stop()
     qtbot.addWidget(console)
     console.resize(900, 500)
     console.show()
     return console
+
+
+def delivered(qtbot: QtBot, console: ConsolePanel) -> None:
+    """Let the bridge hand the traffic over to the view."""
+    qtbot.waitUntil(lambda: not console.traffic_listener._armed, timeout=5000)
 
 
 def test_traffic_view_is_bounded_in_bytes_and_says_so(qtbot: QtBot) -> None:
@@ -35,8 +39,8 @@ def test_traffic_view_is_bounded_in_bytes_and_says_so(qtbot: QtBot) -> None:
         listener("command", "in", big, time.time())
         listener("command", "in", "r" * 250_000, time.time())  # a raw line
         if i % 1000 == 0:
-            console.refresh()
-    console.refresh()
+            delivered(qtbot, console)
+    delivered(qtbot, console)
     model = console.model
     assert model.chars <= 1_000_000
     assert model.chars == sum(len(row[3]) + console_module.ROW_OVERHEAD for row in model.rows)
@@ -55,7 +59,7 @@ def test_a_message_json_cannot_encode_is_shown(qtbot: QtBot) -> None:
     console = make_console(qtbot)
     listener = console.session.connection._traffic_listeners[0]
     listener("command", "in", {"id": "x", "n": 10**5000}, time.time())  # json.dumps raises
-    console.refresh()
+    delivered(qtbot, console)
     assert console.model.rowCount() == 1
     assert "bits" in console.model.rows[0][3]
 
@@ -71,10 +75,9 @@ def flooded_record() -> CommandRecord:
 def test_history_never_joins_unbounded_text(qtbot: QtBot) -> None:
     history = CommandHistory()
     panel = HistoryPanel(history)
-    panel.timer.stop()
     qtbot.addWidget(panel)
     history.on_record(flooded_record())
-    panel.refresh()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=5000)
     model = panel.model
     cell = model.data(model.index(0, 7))
     assert len(cell) <= 400

@@ -24,7 +24,6 @@ def event(name: str, **fields: Any) -> Received:
 
 def make_panel(qtbot: QtBot, store: EventStore) -> EventsPanel:
     panel = EventsPanel(store)
-    panel.timer.stop()  # the test refreshes by hand
     qtbot.addWidget(panel)
     panel.resize(800, 600)
     panel.show()

@@ -1,4 +1,4 @@
-"""The log panel's handler: never raises into the caller, keeps text only."""
+"""The log store (a logging handler) never raises into the caller and keeps text only."""
 
 from __future__ import annotations
 
@@ -12,13 +12,14 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
-from m2gui.ui import log_panel as log_module
-from m2gui.ui.log_panel import LogPanel, QtLogHandler
+from m2gui.model import log_store as log_module
+from m2gui.model.log_store import LogStore
+from m2gui.ui.log_panel import LogPanel
 
 
 @pytest.fixture
 def logger() -> Any:
-    handler = QtLogHandler()
+    handler = LogStore()
     log = logging.getLogger("m2gui.test_log_handler")
     log.propagate = False
     log.setLevel(logging.DEBUG)
@@ -38,7 +39,7 @@ def test_bad_format_string_never_raises_into_the_caller(
     bad = log.makeRecord(log.name, logging.WARNING, __file__, 1, "%d actuators", ("72",), None)
     handler.handle(bad)  # TypeError in getMessage
     handler.handle(log.makeRecord(log.name, logging.INFO, __file__, 2, "after", (), None))
-    lines = handler.take()
+    lines = list(handler.lines)
     assert [line.message for line in lines][-1] == "after"
     assert lines[0].message.startswith(log_module.MARK)
     assert "%d actuators" in lines[0].message
@@ -59,7 +60,7 @@ def test_keeps_text_not_records_or_tracebacks(logger: Any) -> None:
     del record
     gc.collect()
     assert ref() is None  # the handler keeps no LogRecord (and so no traceback)
-    (line,) = handler.take()
+    (line,) = list(handler.lines)
     assert not isinstance(line, logging.LogRecord)
     assert line.message == "failed: x"
     assert "ValueError: boom" in line.exc_text
@@ -68,7 +69,7 @@ def test_keeps_text_not_records_or_tracebacks(logger: Any) -> None:
 def test_huge_messages_are_cut(logger: Any) -> None:
     log, handler = logger
     log.info("x" * 5_000_000)
-    (line,) = handler.take()
+    (line,) = list(handler.lines)
     assert len(line.message) <= log_module.MAX_MESSAGE_CHARS + 1
     assert line.message.endswith("…")
 
@@ -77,7 +78,6 @@ def test_panel_shows_the_lines(logger: Any, qtbot: QtBot, monkeypatch: Any) -> N
     log, handler = logger
     monkeypatch.setattr(logging, "raiseExceptions", False)
     panel = LogPanel(handler)
-    panel.timer.stop()
     qtbot.addWidget(panel)
     try:
         raise RuntimeError("cable pulled")

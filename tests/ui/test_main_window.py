@@ -12,11 +12,11 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
+from m2gui.model.log_store import LogStore
 from m2gui.model.session import Session
 from m2gui.net import Received
 from m2gui.sim import ControllerSimulator
 from m2gui.ui import events_panel as events_module
-from m2gui.ui.log_panel import QtLogHandler
 from m2gui.ui.main_window import MainWindow
 from m2gui.ui.style import HIGHLIGHT
 
@@ -192,7 +192,7 @@ def test_connect_dialog_checks_and_connects(run_qasync: Any, tmp_path: Path, qtb
 
 def test_log_panel_filters_and_searches(run_qasync: Any, tmp_path: Path, qtbot: QtBot) -> None:
     async def scenario() -> None:
-        handler = QtLogHandler()
+        handler = LogStore()
         logger = logging.getLogger("m2gui.test_log_panel")
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
@@ -242,9 +242,8 @@ def test_changed_event_values_are_highlighted_briefly(
         assert item.text(1) == "true"
         assert item.background(1).color() == QColor(HIGHLIGHT)
         assert panel.items["interlock"].text(1) == "×2"
-        await asyncio.sleep(0.3)
-        panel.refresh()
-        assert item.background(1).color() != QColor(HIGHLIGHT)
+        # aged out by the panel's own highlight timer
+        await until(lambda: item.background(1).color() != QColor(HIGHLIGHT), what="aged out")
         panel.history_filter.setText("interlock")
         assert panel.history_proxy.rowCount() == 2
         window.close()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import html
-import json
 import logging
-from collections import deque
 from itertools import chain
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,11 +23,20 @@ from PySide6.QtWidgets import (
 )
 
 from m2gui.model.catalogue import CommandValidationError
-from m2gui.model.commanding import CommandBlocked, send_command
+from m2gui.model.commanding import CommandBlocked
+from m2gui.model.console_input import (
+    KINDS,
+    ConsoleInput,
+    ConsoleInputError,
+    command_name,
+    parse_console_input,
+)
 from m2gui.model.format import ELLIPSIS, join_bounded, preview
 from m2gui.model.session import Session
-from m2gui.net import PREFIXES, CommandError, MsgType
+from m2gui.net import CommandError
 
+from ..bridge import listen
+from ..controls import NO_COMMAND, CommandButton
 from ..style import format_time
 from ..table_model import Index, RowsModel
 from ..tasks import spawn
@@ -48,7 +55,6 @@ TRAFFIC_CHARS = 2_000_000
 ROW_OVERHEAD = 100
 #: Characters of a reply's reason shown after sending.
 RESULT_CHARS = 300
-KINDS = ("command", "event", "telemetry", "raw line")
 
 Row = tuple[float, str, str, str]
 
@@ -86,37 +92,10 @@ class TrafficModel(RowsModel[Row]):
     HEADERS = ("Time", "Port", "Dir", "Message")
 
     def __init__(self, parent: QWidget | None = None, max_chars: int = TRAFFIC_CHARS) -> None:
-        super().__init__(TRAFFIC_ROWS, parent)
-        self.max_chars = max_chars
-        self.chars = 0
-        self.dropped = 0
+        super().__init__(TRAFFIC_ROWS, parent, max_chars)
 
-    def append(self, rows: list[Row]) -> None:
-        """Add rows at the end, dropping the oldest beyond the row and character caps."""
-        if not rows:
-            return
-        first = len(self.rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(rows) - 1)
-        self.rows.extend(rows)
-        self.chars += sum(_size(row) for row in rows)
-        self.endInsertRows()
-        excess, chars = 0, self.chars
-        while excess < len(self.rows) and (
-            len(self.rows) - excess > self.max_rows or chars > self.max_chars
-        ):
-            chars -= _size(self.rows[excess])
-            excess += 1
-        if excess:
-            self.beginRemoveRows(QModelIndex(), 0, excess - 1)
-            del self.rows[:excess]
-            self.chars = chars
-            self.dropped += excess
-            self.endRemoveRows()
-
-    def clear(self) -> None:
-        """Remove every row."""
-        super().clear()
-        self.chars = 0
+    def row_size(self, row: Row) -> int:
+        return _size(row)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or role not in (
@@ -181,8 +160,12 @@ class ConsolePanel(QWidget):
             "Check commands against the catalogue before sending (untick to send "
             "deliberately bad commands to test the controller)"
         )
-        send = QPushButton("Send")
+        send = self.send_button = CommandButton(
+            "Send", session, self._target, tip="Check what was typed and send it"
+        )
         send.clicked.connect(self.send)
+        self.kind.currentTextChanged.connect(lambda _: send.update_state())
+        self.name.textChanged.connect(lambda _: send.update_state())
         self.result = QLabel()
         self.result.setObjectName("console_result")
         self.result.setWordWrap(True)
@@ -245,14 +228,8 @@ class ConsolePanel(QWidget):
         splitter.addWidget(top)
         splitter.addWidget(bottom)
         layout.addWidget(splitter)
-        self._pending: deque[Row] = deque()
-        self._pending_chars = 0
         self.skipped = 0
-        session.connection.add_traffic_listener(self._traffic)
-        self.timer = QTimer(self)
-        self.timer.setInterval(150)
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start()
+        self.traffic_listener = listen(self, session.traffic.message, self._traffic)
         self._kind_changed(self.kind.currentText())
 
     def _kind_changed(self, kind: str) -> None:
@@ -274,31 +251,29 @@ class ConsolePanel(QWidget):
         )
 
     # ------------------------------------------------------------------
-    def _traffic(self, port: str, direction: str, message: Any, t: float) -> None:
-        if self.pause.isChecked():
-            self.skipped += 1
-            return
-        if port == "telemetry" and direction == "in" and not self.show_telemetry.isChecked():
-            return
-        row = (t, port, direction, message_text(message))
-        self._pending.append(row)
-        self._pending_chars += _size(row)
-        while len(self._pending) > TRAFFIC_ROWS or self._pending_chars > self.max_chars:
-            self._pending_chars -= _size(self._pending.popleft())
-            self.model.dropped += 1
+    def _traffic(self, batch: list[tuple[str, str, Any, float]]) -> None:
+        """Show the messages of both ports that came since the last call."""
+        rows: list[Row] = []
+        telemetry = self.show_telemetry.isChecked()
+        paused = self.pause.isChecked()
+        for port, direction, message, t in batch:
+            if paused:
+                self.skipped += 1
+            elif telemetry or port != "telemetry" or direction != "in":
+                rows.append((t, port, direction, message_text(message)))
+        # Keep the tail only: the view could not keep more than this anyway.
+        if len(rows) > TRAFFIC_ROWS:
+            self.model.dropped += len(rows) - TRAFFIC_ROWS
+            rows = rows[-TRAFFIC_ROWS:]
+        if rows:
+            bar = self.table.verticalScrollBar()
+            at_end = bar.value() >= bar.maximum() - 2
+            self.model.append(rows)
+            if at_end:
+                self.table.scrollToBottom()
+        self._show_notes()
 
-    def refresh(self) -> None:
-        """Move new traffic into the view."""
-        if not self._pending:
-            return
-        rows = list(self._pending)
-        self._pending.clear()
-        self._pending_chars = 0
-        bar = self.table.verticalScrollBar()
-        at_end = bar.value() >= bar.maximum() - 2
-        self.model.append(rows)
-        if at_end:
-            self.table.scrollToBottom()
+    def _show_notes(self) -> None:
         notes = []
         if self.skipped:
             notes.append(f"{self.skipped} not shown while paused")
@@ -306,38 +281,20 @@ class ConsolePanel(QWidget):
             notes.append(f"{self.model.dropped} older rows dropped")
         self.dropped.setText("; ".join(notes))
 
+    def _target(self) -> str | None:
+        """The command the Send button sends ("" for other kinds, None for none)."""
+        if self.kind.currentText() != "command":
+            return NO_COMMAND
+        return command_name(self.name.text()) or None
+
     # ------------------------------------------------------------------
-    def parse(self) -> tuple[str, str, dict[str, Any] | str] | None:
-        """What to send: (kind, name, details or line); None with the error shown."""
-        kind = self.kind.currentText()
-        text = self.body.text().strip()
-        if kind == "raw line":
-            if not text:
-                self._error("type the line to send")
-                return None
-            return kind, "", text
-        name = self.name.text().strip()
-        for prefix in PREFIXES.values():
-            if name.startswith(prefix):
-                name = name[len(prefix) :]
-        if not name:
-            self._error(f"give the {kind} name")
+    def parse(self) -> ConsoleInput | None:
+        """What to send; None (with the error shown) if it cannot be sent."""
+        try:
+            return parse_console_input(self.kind.currentText(), self.name.text(), self.body.text())
+        except ConsoleInputError as error:
+            self._error(str(error))
             return None
-        if not text:
-            details: Any = {}
-        else:
-            try:
-                details = json.loads(text)
-            except json.JSONDecodeError as error:
-                self._error(f"parameters are not valid JSON: {error.msg} at column {error.colno}")
-                return None
-        if not isinstance(details, dict):
-            self._error(f"parameters must be a JSON object, not {type(details).__name__}")
-            return None
-        if "id" in details:
-            self._error("leave 'id' out: it is added from the name")
-            return None
-        return kind, name, details
 
     def _error(self, text: str) -> None:
         self.result.setText(f"<span style='color:#d03030'>Not sent: {text}</span>")
@@ -347,7 +304,7 @@ class ConsolePanel(QWidget):
         parsed = self.parse()
         if parsed is None:
             return
-        kind, name, details = parsed
+        kind, name, details = parsed.kind, parsed.name, parsed.details
         if kind == "command":
             assert isinstance(details, dict)
             if self.validate.isChecked():
@@ -363,7 +320,7 @@ class ConsolePanel(QWidget):
     async def _send_command(self, name: str, params: dict[str, Any]) -> None:
         self.result.setText(f"{name}: sending…")
         try:
-            record = await send_command(self.session, name, params, validate=False)
+            record = await self.session.send(name, params, validate=False)
             self.result.setText(
                 f"<span style='color:#2e9d4f'>{name}: success</span> (seq "
                 f"{record.sequence_id}, {record.done_latency * 1e3:.1f} ms)"
@@ -385,17 +342,15 @@ class ConsolePanel(QWidget):
         )
 
     async def _send_other(self, kind: str, name: str, details: dict[str, Any] | str) -> None:
-        conn = self.session.connection
         try:
             if kind == "raw line":
                 assert isinstance(details, str)
-                await conn.send_line(self.port.currentText(), details)
+                await self.session.send_raw(self.port.currentText(), details)
                 self.result.setText(f"raw line sent on the {self.port.currentText()} port")
             else:
                 assert isinstance(details, dict)
-                msg_type = MsgType.Event if kind == "event" else MsgType.Telemetry
                 comp = self.comp_name.text().strip() or None
-                await conn.send_message(msg_type, name, details, comp)
+                await self.session.send_message(kind, name, details, comp)
                 self.result.setText(f"{kind} {name} sent")
         except (ConnectionError, ValueError, UnicodeError) as error:
             self._error(str(error))

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -26,6 +26,7 @@ from m2gui.model.format import join_bounded
 from m2gui.model.history import CommandHistory
 from m2gui.net import CommandRecord, Outcome
 
+from ..bridge import listen
 from ..style import format_time
 from ..table_model import Index, RowsModel
 
@@ -83,8 +84,40 @@ class HistoryModel(RowsModel[CommandRecord]):
     HEADERS = ("Time", "Command", "Parameters", "Seq", "Ack ms", "Done ms", "Outcome", "Reason")
 
     def __init__(self, history: CommandHistory, parent: QWidget | None = None) -> None:
-        super().__init__(history.records.maxlen or 10**9, parent)
+        super().__init__(history.size or 10**9, parent)
         self.history = history
+        self._serial: dict[int, int] = {}  # id(record) -> its serial number
+        self._first = 0  # serial of rows[0]
+        self.append(list(history.records))
+
+    def append(self, rows: list[CommandRecord]) -> None:
+        """Add commands at the end (the oldest leave beyond the cap)."""
+        serial = self._first + len(self.rows)
+        for offset, record in enumerate(rows):
+            self._serial[id(record)] = serial + offset
+        super().append(rows)
+
+    def drop_front(self, count: int, chars: int | None = None) -> None:
+        """Remove the oldest commands; the selection of the others is kept."""
+        for record in self.rows[: max(0, count)]:
+            self._serial.pop(id(record), None)
+        self._first += max(0, min(count, len(self.rows)))
+        super().drop_front(count, chars)
+
+    def row_of(self, record: CommandRecord) -> int | None:
+        """The row showing ``record``, if it is shown."""
+        serial = self._serial.get(id(record))
+        if serial is None:
+            return None
+        row = serial - self._first
+        return row if 0 <= row < len(self.rows) and self.rows[row] is record else None
+
+    def record_changed(self, record: CommandRecord) -> int | None:
+        """Redraw the row of ``record``; return it."""
+        row = self.row_of(record)
+        if row is not None:
+            self.dataChanged.emit(self.index(row, 0), self.index(row, len(self.HEADERS) - 1))
+        return row
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
@@ -100,22 +133,6 @@ class HistoryModel(RowsModel[CommandRecord]):
         if role == Qt.ItemDataRole.ToolTipRole and column == 7:
             return join_bounded(_replies(record), REASON_TIP_CHARS, "\n")
         return None
-
-    def sync(self) -> None:
-        """Catch up with the history (new rows, changed outcomes)."""
-        records = list(self.history.records)
-        if records[: len(self.rows)] != self.rows:
-            self.beginResetModel()
-            self.rows = records
-            self.endResetModel()
-            return
-        if len(records) > len(self.rows):
-            first = len(self.rows)
-            self.beginInsertRows(QModelIndex(), first, len(records) - 1)
-            self.rows = records
-            self.endInsertRows()
-        if self.rows:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self.rows) - 1, 7))
 
 
 class HistoryPanel(QWidget):
@@ -162,29 +179,29 @@ class HistoryPanel(QWidget):
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(bar)
         layout.addWidget(splitter, 1)
-        self._dirty = True
-        history.add_listener(lambda record: self._mark())
-        self.timer = QTimer(self)
-        self.timer.setInterval(100)
-        self.timer.timeout.connect(self.refresh)
-        self.timer.start()
+        self._show_count()
+        listen(self, history.appended, self._appended)
+        listen(self, history.updated, self._updated)
 
-    def _mark(self) -> None:
-        self._dirty = True
-
-    def refresh(self) -> None:
-        """Show new commands and changed outcomes (batched on a timer)."""
-        if not self._dirty:
-            return
-        self._dirty = False
-        at_end = self.table.verticalScrollBar().value() >= self.table.verticalScrollBar().maximum()
-        self.model.sync()
+    def _appended(self, batch: list[tuple[CommandRecord, int]]) -> None:
+        """New commands: add their rows (the oldest leave, the selection stays)."""
+        bar = self.table.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum()
+        self.model.append([record for record, _ in batch])
         if at_end:
             self.table.scrollToBottom()
-        self.count.setText(f"{len(self.model.rows)} commands")
+        self._show_count()
+
+    def _updated(self, batch: list[tuple[CommandRecord]]) -> None:
+        """Commands whose replies came: redraw their rows (and the details shown)."""
         current = self.table.currentIndex()
-        if current.isValid():
-            self._show_details(current)
+        for record in {id(r): r for (r,) in batch}.values():
+            row = self.model.record_changed(record)
+            if row is not None and current.isValid() and current.row() == row:
+                self._show_details(current)
+
+    def _show_count(self) -> None:
+        self.count.setText(f"{len(self.model.rows)} commands")
 
     def _show_details(self, index: QModelIndex, _: Any = None) -> None:
         if not index.isValid() or index.row() >= len(self.model.rows):

@@ -28,13 +28,13 @@ from m2gui.model.commanding import (
     SOURCE_COMMAND,
     SOURCE_EVENT,
     CommandBlocked,
-    blocked_reason,
     csc_has_command,
-    send_command,
 )
 from m2gui.model.session import Session
 from m2gui.net import CommandError, CommandRecord, Outcome
 
+from ..bridge import listen
+from ..controls import CommandButton
 from ..tasks import spawn
 from .form import CommandForm
 
@@ -78,6 +78,7 @@ class CommandPanel(QWidget):
         self.confirm_box: QMessageBox | None = None
         self.send_task: asyncio.Task[Any] | None = None
         self.last_record: CommandRecord | None = None
+        self._watching: str | None = None
 
         self.banner = QLabel()
         self.banner.setObjectName("command_source_banner")
@@ -85,8 +86,12 @@ class CommandPanel(QWidget):
         self.banner.setStyleSheet(
             "background: #7a4b00; color: white; padding: 6px; border-radius: 3px"
         )
-        self.take_command = QPushButton("Take command")
-        self.take_command.setToolTip("Send switchCommandSource with isRemote = false")
+        self.take_command = CommandButton(
+            "Take command",
+            session,
+            SOURCE_COMMAND,
+            tip=f"Send {SOURCE_COMMAND} with isRemote = false",
+        )
         self.take_command.clicked.connect(self._take_command)
         banner_row = QHBoxLayout()
         banner_row.addWidget(self.banner, 1)
@@ -127,7 +132,9 @@ class CommandPanel(QWidget):
         tools.addWidget(defaults)
         self.form_area = QScrollArea()
         self.form_area.setWidgetResizable(True)
-        self.send_button = QPushButton("Send")
+        self.send_button = CommandButton(
+            "Send", session, lambda: self.current, tip="Validate and send (Enter)"
+        )
         self.send_button.setObjectName("send_button")
         self.send_button.setDefault(True)
         self.send_button.clicked.connect(self.send)
@@ -158,10 +165,10 @@ class CommandPanel(QWidget):
         layout.addWidget(self.banner_widget)
         layout.addWidget(splitter, 1)
         self.refresh_tree()
-        session.connection.add_state_listener(lambda state: self.update_state())
-        session.connection.subscribe(lambda r: self.update_state(), SOURCE_EVENT)
-        for source in self.catalogue.choice_sources():
-            session.connection.subscribe(lambda r: self._refresh_choices(), source)
+        self._choice_sources = self.catalogue.choice_sources()
+        listen(self, session.link.changed, self.update_state, mode="poke")
+        listen(self, session.events.updated, self._events_updated)
+        listen(self, session.history.updated, self._progress)
         self.update_state()
         first = self.tree.topLevelItem(0)
         if first is not None and first.childCount():
@@ -250,6 +257,13 @@ class CommandPanel(QWidget):
         value = self.session.events.value(event, field, [])
         return [str(v) for v in value] if isinstance(value, list) else []
 
+    def _events_updated(self, batch: list[tuple[str]]) -> None:
+        names = {entry_id.split("[", 1)[0] for (entry_id,) in batch}
+        if SOURCE_EVENT in names:
+            self.update_state()
+        if names & self._choice_sources:
+            self._refresh_choices()
+
     def _refresh_choices(self) -> None:
         for form in self.forms.values():
             form.refresh_choices()
@@ -307,18 +321,16 @@ class CommandPanel(QWidget):
     def update_state(self) -> None:
         """Enable Send, and show the command-source banner, as the state allows."""
         csc = csc_has_command(self.session)
-        connected = self.session.connection.connected
+        connected = self.session.connected
         self.banner_widget.setVisible(connected and csc)
         if connected and csc:
             self.banner.setText(
                 f"The CSC holds command ({SOURCE_EVENT} is true). Only "
                 f"{SOURCE_COMMAND} can be sent until you take command."
             )
-        reason = blocked_reason(self.session, self.current) if self.current else None
         busy = self.send_task is not None and not self.send_task.done()
-        self.send_button.setEnabled(reason is None and not busy)
-        self.send_button.setToolTip(reason or "Validate and send (Enter)")
-        self.take_command.setEnabled(connected and not busy)
+        self.send_button.set_busy(busy)
+        self.take_command.set_busy(busy)
 
     # ------------------------------------------------------------------
     # Sending
@@ -391,18 +403,9 @@ class CommandPanel(QWidget):
         self._fill_recent()
         self.preferences_changed.emit()
         self.send_button.setText("Sending…")
-        listener_id = object()
-        self._watching = listener_id
-
-        def progress(record: CommandRecord) -> None:
-            if self._watching is listener_id and record.name == name:
-                self.send_button.setText(
-                    "Acknowledged…" if record.outcome is Outcome.ACK else "Sending…"
-                )
-
-        stop_watching = self.session.connection.add_command_listener(progress)
+        self._watching = name
         try:
-            record = await send_command(self.session, name, params, validate=False)
+            record = await self.session.send(name, params, validate=False)
             self.last_record = record
             self._show_record(record)
             return record
@@ -413,10 +416,17 @@ class CommandPanel(QWidget):
             self._show_record(error.record)
         finally:
             self._watching = None
-            stop_watching()
             self.send_button.setText("Send")
             self._done()
         return None
+
+    def _progress(self, batch: list[tuple[CommandRecord]]) -> None:
+        """Replies to the command being sent: show that it was acknowledged."""
+        for (record,) in batch:
+            if self._watching is not None and record.name == self._watching:
+                self.send_button.setText(
+                    "Acknowledged…" if record.outcome is Outcome.ACK else "Sending…"
+                )
 
     def _done(self) -> None:
         # The task is still "running" while its finally clauses run.
