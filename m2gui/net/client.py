@@ -210,6 +210,9 @@ class Client:
             if not self.done_task.done():
                 self.done_task.set_result(None)
             raise
+        if self.done_task.done():  # closed while the connection was opening
+            writer.transport.abort()
+            raise ConnectionError(f"{self.name}: closed while connecting to {self.address}")
         _set_keepalive(writer)
         self._reader = reader
         self._writer = writer
@@ -297,7 +300,10 @@ class Client:
                 try:
                     await asyncio.wait_for(writer.wait_closed(), timeout=1.0)
                 except (OSError, TimeoutError) as error:
+                    # A peer that stopped reading leaves data unsent: drop it,
+                    # which also wakes a writer blocked in drain().
                     self.log.debug("%s: error while closing: %r", self.name, error)
+                    writer.transport.abort()
         finally:
             if not self.done_task.done():
                 self.done_task.set_result(None)
@@ -522,8 +528,10 @@ class Client:
             pass
         try:
             return json.loads(text)  # NaN, Infinity, numbers beyond a double
-        except RecursionError:
-            raise json.JSONDecodeError("nested too deeply", text, 0) from None
+        except json.JSONDecodeError:
+            raise
+        except (RecursionError, ValueError) as error:  # too deep; an int of 4300+ digits
+            raise json.JSONDecodeError(f"unusable JSON: {str(error)[:100]}", text, 0) from None
 
     async def read_into(self, struct: ctypes.Structure) -> None:
         """Read binary data into a ``ctypes.Structure``.

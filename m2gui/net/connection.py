@@ -30,7 +30,7 @@ from .command_record import (
 )
 from .msg_type import PREFIXES, MsgType
 from .ratelog import RateLimitedLog
-from .sequence import PeekableIds, high_water_mark
+from .sequence import MAX_SEQUENCE_ID, PeekableIds, high_water_mark
 from .tcp_client import TcpClient
 
 __all__ = [
@@ -51,6 +51,8 @@ FINISHED_MEMORY = 1000
 #: Texts of late replies kept on one record, and characters kept of each.
 LATE_INFO_ENTRIES = 10
 INFO_CHARS = 500
+#: Seconds a command must have left to be sent again after its id was refused.
+RESEND_MIN_TIME = 0.2
 #: Distinct unknown message ids kept per port; the rest are counted, dropped.
 MAX_UNKNOWN_IDS = 100
 #: Seconds a link must stay up, delivering telemetry, before the reconnect
@@ -93,6 +95,18 @@ StateListener = Callable[[ConnectionState], None]
 CommandListener = Callable[[CommandRecord], None]
 #: ``(port, direction, message, time)``; direction is "in" or "out".
 TrafficListener = Callable[[str, str, Any, float], None]
+
+
+def _retrieve(future: asyncio.Future[Any]) -> None:
+    """Mark a command future's exception retrieved: the caller may have gone."""
+    if not future.cancelled():
+        future.exception()
+
+
+def _loop_time(monotonic_deadline: float) -> float:
+    """A ``time.monotonic()`` deadline on the running loop's clock."""
+    loop = asyncio.get_running_loop()
+    return loop.time() + (monotonic_deadline - time.monotonic())
 
 
 class _Resend(Exception):
@@ -309,8 +323,10 @@ class ControllerConnection:
             self._stop.set()
         task, self._supervisor = self._supervisor, None
         if task is not None and not task.done():
-            task.cancel()
+            task.cancel()  # it closes its own clients
             await asyncio.wait([task])
+        if self._supervisor is not None:
+            return  # started again while closing: the new link is not ours to close
         await self._close_clients("disconnected by the user")
         self._set_state(ConnectionState.DISCONNECTED)
 
@@ -318,6 +334,17 @@ class ControllerConnection:
         return min(max(delay * 2, self.backoff_initial), self.backoff_max)
 
     async def _supervise(self) -> None:
+        try:
+            await self._keep_connected()
+        except asyncio.CancelledError:
+            await self._close_clients("disconnected by the user")
+            raise
+        except Exception:
+            self.log.exception("controller %s: the connection supervisor failed", self.address)
+            await self._close_clients("the connection supervisor failed")
+            self._set_state(ConnectionState.DISCONNECTED)
+
+    async def _keep_connected(self) -> None:
         assert self._stop is not None
         stop = self._stop
         delay = 0.0
@@ -411,15 +438,12 @@ class ControllerConnection:
         stopped.cancel()
 
     async def _close_clients(self, reason: str) -> None:
-        for client, stats in (
+        clients = (
             (self._command_client, self.command_stats),
             (self._telemetry_client, self.telemetry_stats),
-        ):
-            if client is None:
-                continue
-            await client.close()
-            stats.bytes += client.bytes_received
-            stats.bad_lines += client.bad_lines
+        )
+        # Forget them first: a second caller (a cancelled close, a new
+        # supervisor) must not close or count them twice.
         self._command_client = self._telemetry_client = None
         for record, future in list(self._pending.values()):
             record.outcome = Outcome.DISCONNECTED
@@ -432,6 +456,12 @@ class ControllerConnection:
                 )
             self._notify(self._command_listeners, record)
         self._pending.clear()
+        for client, stats in clients:
+            if client is None:
+                continue
+            await client.close()
+            stats.bytes += client.bytes_received
+            stats.bad_lines += client.bad_lines
 
     def port_stats(self, port: str) -> PortStats:
         """Counters of ``port`` ("command" or "telemetry"), live connection included."""
@@ -456,11 +486,11 @@ class ControllerConnection:
         name = message.get("id")
         if self._traffic_listeners:
             self._notify(self._traffic_listeners, "command", "in", message, now)
-        if name in REPLY_IDS:
-            self._on_reply(name, message)
-            return
         if not isinstance(name, str):
             self._unknown(self.command_stats, "command", message)
+            return
+        if name in REPLY_IDS:
+            self._on_reply(name, message)
             return
         if self._known_events is not None and name not in self._known_events:
             if self._known_telemetry is not None and name in self._known_telemetry:
@@ -562,11 +592,20 @@ class ControllerConnection:
             f"{record.outcome.value}: ignored ({self.late_replies} late replies so far)",
         )
 
+    def _oldest_waiting(self) -> tuple[CommandRecord, asyncio.Future[CommandRecord]] | None:
+        """The oldest command still waiting for its first reply (replies come in order)."""
+        for entry in self._pending.values():
+            if entry[0].outcome is Outcome.SENT:
+                return entry
+        return None
+
     def _on_reply(self, kind: str, message: dict[str, Any]) -> None:
         seq = message.get("sequence_id")
         info = message.get("user_info")
         key = seq if type(seq) is int else None
         entry = self._pending.get(key) if key is not None else None
+        if kind == "noack" and self._on_noack(key, entry, info):
+            return
         if entry is None:
             superseded = self._superseded.get(key) if key is not None else None
             if superseded is not None:
@@ -576,35 +615,65 @@ class ControllerConnection:
             if finished is not None:
                 self._late_reply(kind, seq, finished, info)
                 return
-            if kind == "noack" and key is not None:
-                # The specification answers a wrong sequence id with noack
-                # carrying the id it expected: the oldest command still
-                # waiting for its first reply is the one refused.
-                waiting = [e for e in self._pending.values() if e[0].outcome is Outcome.SENT]
-                if waiting and waiting[0][0].resends == 0 and key not in self._pending:
-                    self._resend(waiting[0], key, f"the controller expected sequence id {key}")
-                    return
-                if waiting:
-                    entry = waiting[0]
-                    info = info or f"wrong sequence id: the controller expected {seq}"
-            if entry is None:
-                self.unmatched_replies += 1
-                self._problem_log(
-                    logging.WARNING,
-                    "unmatched-reply",
-                    f"{kind} reply with unknown sequence id {str(seq)[:40]}: ignored "
-                    f"({self.unmatched_replies} so far)",
-                )
-                return
+            self.unmatched_replies += 1
+            self._problem_log(
+                logging.WARNING,
+                "unmatched-reply",
+                f"{kind} reply with unknown sequence id {str(seq)[:40]}: ignored "
+                f"({self.unmatched_replies} so far)",
+            )
+            return
+        self._apply_reply(kind, entry, info)
+
+    def _on_noack(
+        self,
+        key: int | None,
+        entry: tuple[CommandRecord, asyncio.Future[CommandRecord]] | None,
+        info: object,
+    ) -> bool:
+        """Handle a noack that refuses a sequence id; False for any other noack.
+
+        Two forms refuse an id, and the command refused is then sent once
+        more under the id the controller wants (it was not executed):
+
+        - the C++ controller's, with the command's own id and a text such as
+          "Bad sequence_id 1 ... previous sequence_id was 4": continue at 5;
+        - the specification's, carrying the id it expected instead of the
+          command's: it refuses the oldest command waiting for a reply
+          (replies come in order), and the controller wants the expected id.
+        """
+        previous = high_water_mark(info)
+        if entry is not None and previous is not None:
+            if entry[0].resends:
+                return False  # refused twice: it ends as noack
+            next_id = max(previous + 1, self._ids.peek())
+            self._resend(entry, next_id, str(info)[:INFO_CHARS])
+            return True
+        oldest = self._oldest_waiting()
+        if oldest is None or key is None or key == oldest[0].sequence_id:
+            return False
+        if entry is None and (key in self._superseded or key in self._finished):
+            return False  # a late noack for a command that has ended
+        if not 1 <= key <= MAX_SEQUENCE_ID:
+            return False  # e.g. the noack with id 0 that answers a malformed line
+        if oldest[0].resends:
+            self._apply_reply("noack", oldest, info or f"wrong sequence id: expected {key}")
+            return True
+        # The expected id may belong to newer commands in flight, which the
+        # controller then accepts in turn: continue after their run of ids.
+        next_id = key
+        while next_id in self._pending:
+            next_id += 1
+        self._resend(oldest, next_id, f"the controller expected sequence id {key}")
+        return True
+
+    def _apply_reply(
+        self,
+        kind: str,
+        entry: tuple[CommandRecord, asyncio.Future[CommandRecord]],
+        info: object,
+    ) -> None:
         record, future = entry
-        if kind == "noack" and record.resends == 0:
-            previous = high_water_mark(info)
-            if previous is not None:
-                # The C++ controller keeps the highest id it has seen, across
-                # connections and clients: continue above it.
-                next_id = max(previous + 1, self._ids.peek())
-                self._resend(entry, next_id, str(info)[:INFO_CHARS])
-                return
         now = time.monotonic()
         if info and len(record.user_info) < LATE_INFO_ENTRIES:
             record.user_info.append(str(info)[:INFO_CHARS])
@@ -717,13 +786,16 @@ class ControllerConnection:
         while True:
             seq = record.sequence_id = self._ids.peek()
             future: asyncio.Future[CommandRecord] = asyncio.get_running_loop().create_future()
+            future.add_done_callback(_retrieve)
             self._pending[seq] = (record, future)
             self._notify(self._command_listeners, record)
             try:
-                await client.write_message(MsgType.Command, name, params)
-            except asyncio.CancelledError:
-                self._end(record, Outcome.CANCELLED, "cancelled while sending")
-                raise
+                # A controller that stops reading must not hold us past the deadline.
+                async with asyncio.timeout_at(_loop_time(deadline)):
+                    await client.write_message(MsgType.Command, name, params)
+            except TimeoutError:
+                self._end(record, Outcome.TIMEOUT, f"could not be written within {timeout:g} s")
+                raise CommandTimeout(record, f"{name}: not written within {timeout:g} s") from None
             except (OSError, RuntimeError) as error:
                 self._end(record, Outcome.DISCONNECTED, str(error))
                 raise CommandDisconnected(record, f"{name}: {error}") from None
@@ -731,27 +803,35 @@ class ControllerConnection:
                 # Not JSON-serialisable, or an "id" key: nothing was sent.
                 self._end(record, Outcome.INVALID, str(error)[:INFO_CHARS])
                 raise CommandInvalid(record, f"{name}: {error}") from error
+            except asyncio.CancelledError:
+                self._end(record, Outcome.CANCELLED, "cancelled while sending")
+                raise
             if self._traffic_listeners:
                 out = {"id": PREFIXES[MsgType.Command] + name, "sequence_id": seq, **params}
                 self._notify(self._traffic_listeners, "command", "out", out, time.time())
             try:
-                return await asyncio.wait_for(
-                    asyncio.shield(future), max(0.0, deadline - time.monotonic())
-                )
-            except _Resend:
-                record.resends += 1
-                continue
-            except TimeoutError:
-                problem = future.exception() if future.done() else None
-                if future.done() and problem is None:
-                    return future.result()  # the reply came as the time ran out
-                if problem is not None and not isinstance(problem, _Resend):
-                    raise problem from None
-                self._end(record, Outcome.TIMEOUT, f"no reply within {timeout:g} s")
-                raise CommandTimeout(record, f"{name}: no reply within {timeout:g} s") from None
+                # asyncio.wait, not wait_for: on Python 3.11 wait_for can swallow
+                # a cancellation that comes as the reply arrives.
+                await asyncio.wait({future}, timeout=max(0.0, deadline - time.monotonic()))
             except asyncio.CancelledError:
                 self._end(record, Outcome.CANCELLED, "cancelled while waiting for the reply")
                 raise
+            if not future.done():
+                self._end(record, Outcome.TIMEOUT, f"no reply within {timeout:g} s")
+                raise CommandTimeout(record, f"{name}: no reply within {timeout:g} s")
+            problem = future.exception()
+            if problem is None:
+                return future.result()
+            if not isinstance(problem, _Resend):
+                raise problem
+            record.resends += 1
+            if deadline - time.monotonic() < RESEND_MIN_TIME:
+                self._end(
+                    record,
+                    Outcome.NOACK,
+                    "sequence id refused, and too little time left to send it again",
+                )
+                raise CommandRejected(record, f"{name} rejected: {record.reason}")
 
     def _end(self, record: CommandRecord, outcome: Outcome, reason: str) -> None:
         """End a command that is not over yet with ``outcome``, and tell the listeners."""
@@ -763,7 +843,8 @@ class ControllerConnection:
         record.outcome = outcome
         record.t_done = time.monotonic()
         record.reason = reason
-        self._remember(record)
+        if outcome is not Outcome.INVALID:  # an invalid command never used its id
+            self._remember(record)
         self._notify(self._command_listeners, record)
 
     async def send_message(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import logging
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -357,6 +358,8 @@ class TcpClient(Client):
             If 'id' is in the message details already.
         ValueError
             When the message type is not supported.
+        TypeError
+            If the details cannot be encoded as JSON (no sequence id is used).
         """
         if not self.connected:
             raise RuntimeError(f"{self.name}: not connected to {self.address}")
@@ -367,6 +370,9 @@ class TcpClient(Client):
             raise ValueError(f"The message type: {msg_type} is not supported.")
         message: dict[str, Any] = {"id": PREFIXES[MsgType(msg_type)] + msg_name}
         if msg_type == MsgType.Command:
+            # Encode first: a command whose details cannot be written must not
+            # use up a sequence id the controller then waits for.
+            json.dumps(details)
             self.last_sequence_id = next(self._sequence_id_generator)
             message["sequence_id"] = self.last_sequence_id
         if comp_name is not None and msg_type != MsgType.Command:

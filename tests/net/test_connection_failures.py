@@ -15,6 +15,7 @@ import pytest
 from m2gui.net import (
     CommandInvalid,
     CommandRecord,
+    CommandTimeout,
     ConnectionState,
     ControllerConnection,
     Outcome,
@@ -90,6 +91,23 @@ async def test_accept_and_close_backs_off_and_rate_limits_warnings(
     assert ConnectionState.RECONNECTING in states
     lost = [r for r in caplog.records if "connection lost" in r.getMessage()]
     assert len(lost) <= len(cmd_accepts)
+
+
+async def test_link_warnings_are_rate_limited(caplog: pytest.LogCaptureFixture) -> None:
+    async with AcceptAndClose() as peer:
+        cmd, tel = peer.ports()
+        conn = ControllerConnection(
+            "127.0.0.1", cmd, tel, backoff_initial=0.001, backoff_max=0.002, stable_after=5
+        )
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="m2gui.net.connection"):
+            conn.start()
+            await until(lambda: len(peer.accepts) >= 60, timeout=15)
+            await conn.close()
+        elapsed = time.monotonic() - started
+    warnings = [r for r in caplog.records if r.name == "m2gui.net.connection"]
+    # sixty drops: ten in full, then at most one a second
+    assert len(warnings) <= 10 + int(elapsed) + 2, (len(warnings), elapsed)
 
 
 async def test_a_stable_link_that_drops_reconnects_at_once(sim: ControllerSimulator) -> None:
@@ -175,6 +193,9 @@ async def test_command_with_unwritable_parameters_ends_invalid(
 ) -> None:
     seen: list[tuple[str, Outcome]] = []
     conn.add_command_listener(lambda r: seen.append((r.name, r.outcome)))
+    # the simulator checks ids after the first: an id used up by a command
+    # that was never written would make every later command wait forever
+    assert (await conn.command("clearErrors")).outcome is Outcome.SUCCESS
     with pytest.raises(CommandInvalid) as info:
         await conn.command("clearErrors", {"value": object()})
     assert info.value.record.outcome is Outcome.INVALID
@@ -182,7 +203,9 @@ async def test_command_with_unwritable_parameters_ends_invalid(
         await conn.command("clearErrors", {"id": "x"})
     assert conn._pending == {}
     assert seen[-1] == ("clearErrors", Outcome.INVALID)
-    assert (await conn.command("clearErrors")).outcome is Outcome.SUCCESS
+    for _ in range(3):
+        assert (await conn.command("clearErrors", timeout=2)).outcome is Outcome.SUCCESS
+    assert conn.resyncs == 0
 
 
 async def test_cancelled_command_ends_cancelled(
@@ -268,3 +291,65 @@ async def test_invented_event_ids_are_capped(
     conn.latest_events.pop("summaryState", None)
     sim.broadcast([{"id": "summaryState", "summaryState": 5}])
     await until(lambda: "summaryState" in conn.latest_events)
+
+
+async def test_noack_with_id_zero_never_resends(
+    conn: ControllerConnection, sim: ControllerSimulator
+) -> None:
+    assert (await conn.command("clearErrors")).outcome is Outcome.SUCCESS
+    sim.faults.withhold = {"clearErrors"}  # keeps the next one waiting for its reply
+    task = asyncio.create_task(conn.command("clearErrors", timeout=1))
+    await until(lambda: bool(conn._pending))
+    await conn.send_line("command", "{not json")  # the controller answers noack, id 0
+    await until(lambda: conn.unmatched_replies == 1)
+    with pytest.raises(CommandTimeout):
+        await task
+    assert task.exception().record.resends == 0  # type: ignore[union-attr]
+    assert conn.resyncs == 0
+    sim.faults.withhold = set()
+    assert (await conn.command("clearErrors", timeout=2)).outcome is Outcome.SUCCESS
+
+
+async def test_unhashable_reply_id_is_an_unknown_id(
+    conn: ControllerConnection, sim: ControllerSimulator
+) -> None:
+    for session in sim.sessions["command"]:
+        session.send(b'{"id":["ack"],"sequence_id":1}\r\n{"id":{"a":1}}\r\n')
+    await until(lambda: conn.port_stats("command").unknown_ids >= 2)
+    assert conn._command_client is not None
+    assert conn._command_client.callback_errors == 0
+
+
+async def test_a_controller_that_stops_reading_cannot_hold_a_command() -> None:
+    """The write is bounded by the command's timeout, and close() still returns."""
+    stalled: list[asyncio.StreamWriter] = []
+
+    async def never_read(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        stalled.append(writer)
+        await asyncio.Event().wait()
+
+    async def telemetry(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        stalled.append(writer)
+        await asyncio.Event().wait()
+
+    servers = [
+        await asyncio.start_server(never_read, "127.0.0.1", 0),
+        await asyncio.start_server(telemetry, "127.0.0.1", 0),
+    ]
+    try:
+        ports = [int(s.sockets[0].getsockname()[1]) for s in servers]
+        conn = ControllerConnection("127.0.0.1", *ports)
+        conn.start()
+        await conn.wait_connected(5)
+        big = {"pad": "x" * 30_000_000}  # more than the socket buffers hold
+        with pytest.raises(CommandTimeout, match="not written within"):
+            await conn.command("clearErrors", big, timeout=1)
+        closing = asyncio.create_task(conn.close())
+        done, _ = await asyncio.wait({closing}, timeout=5)
+        assert closing in done
+        assert conn.state is ConnectionState.DISCONNECTED
+    finally:
+        for writer in stalled:
+            writer.transport.abort()
+        for server in servers:
+            server.close()

@@ -23,6 +23,8 @@ HOSTILE = {
     "nested-1025": b'{"id":"x","v":' + b"[" * 1025 + b"]" * 1025 + b"}",
     "huge-integer": b'{"id":"x","v":' + b"9" * 5000 + b"}",
     "huge-negative": b'{"id":"x","v":-' + b"9" * 5000 + b"}",
+    # NaN sends orjson's refusal to the standard library, which then recurses
+    "nan-then-deep": b'{"v":NaN,"w":' + b"[" * 100_000 + b"}",
 }
 
 

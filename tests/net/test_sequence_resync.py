@@ -141,3 +141,38 @@ async def test_telemetry_on_the_command_port_is_delivered_as_telemetry() -> None
         assert any(r.name == "netForcesTotal" for r in seen)
         assert conn.port_stats("command").unknown_ids == 0
         await conn.close()
+
+
+async def test_spec_noack_refuses_the_oldest_of_two_in_flight() -> None:
+    """A (wrong id) and B (the expected id) in flight: A is resent after B."""
+    async with ScriptedController("spec") as peer:
+        conn = connect(peer)
+        conn.start()
+        await conn.wait_connected(5)
+        assert (await conn.command("clearErrors", timeout=2)).sequence_id == 1
+        conn._ids.resync(5)  # A: a wrong id (the controller expects 2)
+        first = asyncio.create_task(conn.command("clearErrors", timeout=2))
+        await asyncio.sleep(0)  # A is written
+        conn._ids.resync(2)  # B: the expected id
+        second = asyncio.create_task(conn.command("clearErrors", timeout=2))
+        a, b = await asyncio.gather(first, second)
+        assert a.outcome is b.outcome is Outcome.SUCCESS
+        assert b.resends == 0 and a.resends == 1
+        assert (b.sequence_id, a.sequence_id) == (2, 3)
+        assert conn.late_replies == 0
+        await conn.close()
+
+
+async def test_no_resend_when_too_little_time_is_left() -> None:
+    async with ScriptedController("cpp") as peer:
+        peer.high_water = 100
+        conn = connect(peer)
+        conn.start()
+        await conn.wait_connected(5)
+        with pytest.raises(CommandRejected, match="too little time"):
+            await conn.command("clearErrors", timeout=0.15)
+        assert len(peer.received) == 1
+        # with time enough, it is resent and succeeds
+        record = await conn.command("clearErrors", timeout=2)
+        assert record.outcome is Outcome.SUCCESS
+        await conn.close()
