@@ -33,7 +33,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy m2gui/net m2gui/model
+	$(BIN)/mypy m2gui
 	$(BIN)/lint-imports
 
 ## Build the wheel, install it into a fresh venv and start m2gui from it.

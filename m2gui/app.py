@@ -42,7 +42,7 @@ from m2gui.model.telemetry import (
 from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT
 from m2gui.sim import ControllerSimulator
 from m2gui.ui.main_window import MainWindow
-from m2gui.ui.settings import open_settings
+from m2gui.ui.settings import open_settings, setting_int
 from m2gui.ui.tasks import cancel_all, spawn
 
 __all__ = ["build_parser", "history_seconds", "main", "parse_args"]
@@ -281,9 +281,9 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) 
         address = (
             args.host or str(settings.value("connection/host", "127.0.0.1")),
             args.command_port
-            or int(str(settings.value("connection/command_port", DEFAULT_COMMAND_PORT))),
+            or setting_int(settings, "connection/command_port", DEFAULT_COMMAND_PORT),
             args.telemetry_port
-            or int(str(settings.value("connection/telemetry_port", DEFAULT_TELEMETRY_PORT))),
+            or setting_int(settings, "connection/telemetry_port", DEFAULT_TELEMETRY_PORT),
         )
     session = Session(*address, reconnect=not args.no_reconnect, history=args.history)
     window = MainWindow(session, settings, panel_log, remember_address=sim is None)

@@ -130,3 +130,24 @@ def test_unreachable_host_keeps_retrying_without_crashing(tmp_path: Path) -> Non
     log = (tmp_path / "m2gui.log").read_text()
     assert "cannot connect to 127.0.0.1:9" in log
     assert "reconnecting" in log
+
+
+@pytest.mark.timeout(60)
+def test_a_corrupt_settings_file_does_not_stop_the_start(tmp_path: Path) -> None:
+    (tmp_path / "settings.ini").write_text(
+        "[connection]\ncommand_port=abc\ntelemetry_port=@Variant(\\0\\0\\0\\x7f)\n"
+        "[window]\nlayout=not a number\ntab=x\nstate=garbage\n"
+        "[plots]\nlayout={not json\n[commands]\npreferences=[1,2\n"
+    )
+    result = subprocess.run(
+        m2gui_cmd(tmp_path, "--host", "127.0.0.1", "--quit-after", "1.5"),
+        capture_output=True,
+        text=True,
+        env=env(),
+        timeout=50,
+    )
+    assert result.returncode == 0, result.stderr
+    assert problems(result.stderr) == []
+    log = (tmp_path / "m2gui.log").read_text()
+    assert "127.0.0.1:50010" in log  # the default ports, not a crash
+    assert "m2gui closed" in log

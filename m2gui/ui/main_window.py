@@ -24,7 +24,7 @@ from m2gui.model.history import Preferences
 from m2gui.model.log_store import LogStore
 from m2gui.model.plot_layout import DEFAULT_LAYOUT, PlotLayout
 from m2gui.model.session import Session
-from m2gui.net import ConnectionState
+from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT, ConnectionState
 
 from .bridge import listen
 from .commands.console import ConsolePanel
@@ -36,6 +36,7 @@ from .events_panel import EventsPanel
 from .log_panel import LogPanel
 from .plots.area import PlotArea
 from .plots.browser import SignalBrowser
+from .settings import setting_int
 from .tasks import spawn
 
 __all__ = ["MainWindow"]
@@ -286,9 +287,9 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1400, 860)
         state = s.value("window/state")
-        if isinstance(state, QByteArray) and int(s.value("window/layout", 0)) == LAYOUT_VERSION:
+        if isinstance(state, QByteArray) and setting_int(s, "window/layout", 0) == LAYOUT_VERSION:
             self.restoreState(state, LAYOUT_VERSION)
-        self.workspace.setCurrentIndex(int(s.value("window/tab", 0)))
+        self.workspace.setCurrentIndex(setting_int(s, "window/tab", 0))
         layout = DEFAULT_LAYOUT
         saved = s.value("plots/layout")
         if isinstance(saved, str) and saved:
@@ -307,8 +308,8 @@ class MainWindow(QMainWindow):
         s = self.settings
         return (
             str(s.value("connection/host", "127.0.0.1")),
-            int(s.value("connection/command_port", 50010)),
-            int(s.value("connection/telemetry_port", 50011)),
+            setting_int(s, "connection/command_port", DEFAULT_COMMAND_PORT),
+            setting_int(s, "connection/telemetry_port", DEFAULT_TELEMETRY_PORT),
         )
 
     def save_settings(self) -> None:

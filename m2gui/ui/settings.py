@@ -8,7 +8,7 @@ from pathlib import Path
 import platformdirs
 from PySide6.QtCore import QSettings
 
-__all__ = ["open_settings", "settings_path"]
+__all__ = ["open_settings", "setting_int", "settings_path"]
 
 
 def settings_path() -> Path:
@@ -22,3 +22,11 @@ def settings_path() -> Path:
 def open_settings(path: str | Path | None = None) -> QSettings:
     """Open the settings file (``path``, or `settings_path`)."""
     return QSettings(str(path or settings_path()), QSettings.Format.IniFormat)
+
+
+def setting_int(settings: QSettings, key: str, default: int) -> int:
+    """A setting read as an integer: ``default`` if missing or unreadable (a hand-edited file)."""
+    try:
+        return int(str(settings.value(key, default)))
+    except (TypeError, ValueError):
+        return default

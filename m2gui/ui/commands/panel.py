@@ -171,8 +171,9 @@ class CommandPanel(QWidget):
         listen(self, session.history.updated, self._progress)
         self.update_state()
         first = self.tree.topLevelItem(0)
-        if first is not None and first.childCount():
-            self.tree.setCurrentItem(first.child(0))
+        child = first.child(0) if first is not None and first.childCount() else None
+        if child is not None:
+            self.tree.setCurrentItem(child)
 
     # ------------------------------------------------------------------
     # The list of commands
@@ -213,6 +214,8 @@ class CommandPanel(QWidget):
             visible = 0
             for c in range(group.childCount()):
                 child = group.child(c)
+                if child is None:
+                    continue
                 name = str(child.data(0, Qt.ItemDataRole.UserRole))
                 spec = self.catalogue.commands[name]
                 hit = not text or text in name.lower() or text in spec.description.lower()
@@ -286,9 +289,10 @@ class CommandPanel(QWidget):
             group = self.tree.topLevelItem(g)
             assert group is not None
             for c in range(group.childCount()):
-                if group.child(c).data(0, Qt.ItemDataRole.UserRole) == name:
+                child = group.child(c)
+                if child is not None and child.data(0, Qt.ItemDataRole.UserRole) == name:
                     self.tree.blockSignals(True)
-                    self.tree.setCurrentItem(group.child(c))
+                    self.tree.setCurrentItem(child)
                     self.tree.blockSignals(False)
                     return
 
@@ -376,11 +380,12 @@ class CommandPanel(QWidget):
             self,
         )
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.finished.connect(
-            lambda result: (
-                answer.done() or answer.set_result(result == QMessageBox.StandardButton.Yes)
-            )
-        )
+
+        def finished(result: int) -> None:
+            if not answer.done():
+                answer.set_result(result == QMessageBox.StandardButton.Yes)
+
+        box.finished.connect(finished)
         self.confirm_box = box
         box.open()  # never exec() inside a coroutine
         try:
