@@ -10,7 +10,7 @@ from typing import Any
 from .catalogue import Catalogue
 from .signals import parse_signal
 
-__all__ = ["DEFAULT_LAYOUT", "WINDOWS", "PanelLayout", "PlotLayout"]
+__all__ = ["DEFAULT_LAYOUT", "TIME_MODES", "WINDOWS", "PanelLayout", "PlotLayout"]
 
 #: Time window presets, seconds (None: all the history).
 WINDOWS: dict[str, float | None] = {"10 s": 10.0, "1 min": 60.0, "10 min": 600.0, "all": None}

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -447,10 +447,6 @@ class TelemetryStore:
         self.history = check_history(history)
         self.buffers: dict[str, TopicBuffer] = {}
         self.unknown_topics: dict[str, int] = {}
-
-    def add_listener(self, callback: Callable[[str], None]) -> None:
-        """Call ``callback(topic)`` after each stored message (`arrived`)."""
-        self.arrived.connect(callback)
 
     @property
     def capacity(self) -> int:

@@ -98,7 +98,7 @@ def test_hostile_array_is_counted_and_the_row_is_whole(hostile: list[Any]) -> No
 def test_store_survives_hostile_samples_and_keeps_the_pyramid_right() -> None:
     store = TelemetryStore(CAT, history=60)
     seen: list[str] = []
-    store.add_listener(seen.append)
+    store.arrived.connect(seen.append)
     n = FACTOR**3
     expected = []
     for i in range(n):

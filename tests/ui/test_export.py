@@ -58,7 +58,7 @@ def panel(qtbot: QtBot) -> PlotPanel:
 
 def reference_csv(panel: PlotPanel) -> str:
     """The file the export wrote before it moved to a worker thread (cell by cell)."""
-    table = export.visible_table(panel)
+    table = panel.model.visible_table()
     lines = [",".join(table.header)]
     for t, row, present in zip(table.times, table.values, table.present, strict=True):
         cells = [repr(float(v)) if p else "" for v, p in zip(row, present, strict=True)]
@@ -104,7 +104,7 @@ def test_export_formats_in_a_worker_while_the_gui_loop_turns(
     async def scenario() -> int:
         timer.start()
         try:
-            return await export_csv(panel, path, progress.append)
+            return await export_csv(panel.model, path, progress.append)
         finally:
             timer.stop()
 
@@ -121,10 +121,10 @@ def test_export_formats_in_a_worker_while_the_gui_loop_turns(
 
 def test_export_output_is_what_it_was(panel: PlotPanel, tmp_path: Path, run_qasync: Any) -> None:
     # Two topics (merged rows, empty cells for the other topic), NaNs, a short window.
-    panel.set_window(10.0)
+    panel.model.set_window(10.0)
     panel.refresh()
     path = tmp_path / "window.csv"
-    rows = run_qasync(export_csv(panel, path))
+    rows = run_qasync(export_csv(panel.model, path))
     text = path.read_text()
     assert rows == len(text.splitlines()) - 1 > 300
     assert text == reference_csv(panel)
@@ -155,7 +155,7 @@ def test_cancel_stops_the_export_and_leaves_no_file(
 
     path = tmp_path / "cancelled.csv"
     with pytest.raises(ExportCancelled):
-        run_qasync(export_csv(panel, path, on_progress, cancel))
+        run_qasync(export_csv(panel.model, path, on_progress, cancel))
     assert chunks == 2  # stopped between chunks, not at the end
     assert progress and progress[-1] < 1.0
     assert list(tmp_path.iterdir()) == []  # neither the file nor a partial one
@@ -176,7 +176,7 @@ def test_cancelling_the_task_leaves_no_file(
     path = tmp_path / "task.csv"
 
     async def scenario() -> None:
-        task = asyncio.ensure_future(export_csv(panel, path))
+        task = asyncio.ensure_future(export_csv(panel.model, path))
         await until(started.is_set, what="export started")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
@@ -202,21 +202,21 @@ def test_panel_export_shows_progress_and_can_be_cancelled(
     async def scenario() -> None:
         done = tmp_path / "done.csv"
         hold.set()
-        panel.export("csv", str(done))
-        assert panel.cancel_export_button.isVisible()
-        await until(lambda: panel.status.text() == "6000 rows exported", what="export done")
-        assert panel.export_fraction == 1.0
-        assert not panel.cancel_export_button.isVisible()
+        panel.exporter.export("csv", str(done))
+        assert panel.toolbar.cancel_export_button.isVisible()
+        await until(lambda: panel.toolbar.status.text() == "6000 rows exported", what="export done")
+        assert panel.exporter.fraction == 1.0
+        assert not panel.toolbar.cancel_export_button.isVisible()
         assert done.read_text() == reference_csv(panel)
         hold.clear()
         cancelled = tmp_path / "cancelled.csv"
-        panel.export("csv", str(cancelled))
-        assert panel.status.text() == "exporting 0%"
-        panel.cancel_export_button.click()
+        panel.exporter.export("csv", str(cancelled))
+        assert panel.toolbar.status.text() == "exporting 0%"
+        panel.toolbar.cancel_export_button.click()
         hold.set()
-        await until(lambda: panel.status.text() == "export cancelled", what="cancelled")
+        await until(lambda: panel.toolbar.status.text() == "export cancelled", what="cancelled")
         assert not cancelled.exists() and not Path(str(cancelled) + ".part").exists()
-        assert not panel.cancel_export_button.isVisible()
+        assert not panel.toolbar.cancel_export_button.isVisible()
 
     run_qasync(scenario())
 
@@ -236,6 +236,6 @@ def test_real_infinities_are_written_not_blanked(
     panel = area.add_panel(PanelLayout(signals=["powerStatus.motorVoltage"], window=None))
     panel.refresh()
     path = tmp_path / "inf.csv"
-    assert run_qasync(export_csv(panel, path)) == 5
+    assert run_qasync(export_csv(panel.model, path)) == 5
     cells = [line.split(",")[1] for line in path.read_text().splitlines()[1:]]
     assert cells == ["1.0", "inf", "-inf", "nan", "2.0"]

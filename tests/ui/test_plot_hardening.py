@@ -93,7 +93,7 @@ def test_one_hostile_value_never_stops_a_frame(
     store.on_telemetry(Received("axialForce", axial(100, value), 1005.0, "telemetry"))
     feed(store, 101, 100)
     for panel in panels:
-        panel.set_auto_y(True)
+        panel.model.set_auto_y(True)
     with caplog.at_level(logging.ERROR):
         area.refresh()
     assert all(p.frames == 1 for p in panels), [p.frames for p in panels]
@@ -101,16 +101,16 @@ def test_one_hostile_value_never_stops_a_frame(
     lo, hi = hostile.view.viewRange()[1]
     assert math.isfinite(lo) and math.isfinite(hi)
     if abs(value) <= PLOT_LIMIT:  # huge but drawable: in range
-        assert lo <= value <= hi and hostile.undrawable == 0
+        assert lo <= value <= hi and hostile.model.undrawable == 0
     else:  # a gap, counted, and the range fits the rest of the data
         assert lo <= 0.0 and 54.0 <= hi < 1e6
-        assert hostile.undrawable == 4  # measured[0..3] of one sample
-        assert hostile.undrawn_label.isVisible()
-        assert hostile.undrawn_label.text() == "4 values not drawn"
-        tip = hostile.undrawn_label.toolTip()
+        assert hostile.model.undrawable == 4  # measured[0..3] of one sample
+        assert hostile.toolbar.undrawn_label.isVisible()
+        assert hostile.toolbar.undrawn_label.text() == "4 values not drawn"
+        tip = hostile.toolbar.undrawn_label.toolTip()
         assert "axialForce.measured[0] B1: 1" in tip and "measured[4]" not in tip
-    assert panels[1].undrawable == panels[2].undrawable == 0
-    assert not panels[1].undrawn_label.isVisible()
+    assert panels[1].model.undrawable == panels[2].model.undrawable == 0
+    assert not panels[1].toolbar.undrawn_label.isVisible()
     assert area.frame_errors == 0 and "Traceback" not in caplog.text
     # The grab paints every item (grid, curves, axes) with these values.
     image = area.grab().toImage()
@@ -134,13 +134,13 @@ def test_a_stream_of_hostile_values_keeps_every_panel_drawing(area: PlotArea) ->
     drawable = sum(
         1 for i in range(0, start, 3) if abs(HOSTILE[(i // 3) % len(HOSTILE)]) <= PLOT_LIMIT
     )
-    assert panels[0].undrawable == 4 * (fed - drawable)
-    assert panels[1].undrawable == panels[2].undrawable == 0
+    assert panels[0].model.undrawable == 4 * (fed - drawable)
+    assert panels[1].model.undrawable == panels[2].model.undrawable == 0
     assert area.frame_errors == 0
     # Frames stay cheap: each frame counts only the samples that arrived since.
     buffer = store.buffer("axialForce")
     assert buffer is not None
-    assert panels[0].groups["axialForce"].counted == buffer.raw.next_index
+    assert panels[0].model.groups["axialForce"].undrawable.counted == buffer.raw.next_index
 
 
 def test_a_failing_panel_does_not_stop_the_next(
@@ -160,8 +160,8 @@ def test_a_failing_panel_does_not_stop_the_next(
             assert second.frames == third.frames == frame
     assert first.frames == 0 and first.frame_errors == 30
     assert area.frame_errors == 30
-    assert first.undrawn_label.isVisible()
-    assert "30 frames failed" in first.undrawn_label.toolTip()
+    assert first.toolbar.undrawn_label.isVisible()
+    assert "30 frames failed" in first.toolbar.undrawn_label.toolTip()
     failures = [r for r in caplog.records if "this panel is broken" in r.getMessage()]
     assert 1 <= len(failures) <= 12  # logged, but rate limited
     assert failures[0].exc_info is not None  # with its traceback
@@ -188,7 +188,7 @@ def test_a_failing_paint_is_counted_and_does_not_stop_other_items(
     assert broken.paint_errors >= 1
     assert second.groups["axialForce"].item.paint_errors == 0
     assert image.width() > 0
-    pen = second.groups["axialForce"].curves[0].color.rgb()
+    pen = second.colors[second.model.signals[0]].rgb()
     pixels = {healthy.pixel(x, y) for x in range(healthy.width()) for y in range(healthy.height())}
     assert pen in pixels  # the healthy panel drew its curve
     assert "cannot paint this" in caplog.text
@@ -213,9 +213,9 @@ def test_item_data_bounds_ignore_undrawable_values() -> None:
 def test_undrawable_values_are_counted_once_through_wrap_around(
     qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from m2gui.ui.plots import panel as panel_module
+    from m2gui.model import plot_limits
 
-    monkeypatch.setattr(panel_module, "COUNT_BLOCK", 7)  # many blocks, ragged end
+    monkeypatch.setattr(plot_limits, "COUNT_BLOCK", 7)  # many blocks, ragged end
     store = TelemetryStore(CAT, history=3.2)  # 64 samples: the buffer wraps
     area = PlotArea(store, CAT)
     area.set_live(False)
@@ -234,18 +234,18 @@ def test_undrawable_values_are_counted_once_through_wrap_around(
         PanelLayout(signals=[f"axialForce.measured[{i}]" for i in range(6)], window=None)
     )
     area.refresh()
-    assert panel.undrawable == undrawable_in(range(500 - 64, 500))  # the retained ones
+    assert panel.model.undrawable == undrawable_in(range(500 - 64, 500))  # the retained ones
     for k in range(10):
         feed(store, 500 + 10 * k, 10, hostile_every=3)
         area.refresh()
-    assert panel.undrawable == undrawable_in(range(500 - 64, 600))
+    assert panel.model.undrawable == undrawable_in(range(500 - 64, 600))
     # A panel hidden for longer than the history counts what is still there.
     panel.hide()
     feed(store, 600, 200, hostile_every=3)
     area.refresh()
     panel.show()
     area.refresh()
-    assert panel.undrawable == undrawable_in(range(500 - 64, 600)) + undrawable_in(
+    assert panel.model.undrawable == undrawable_in(range(500 - 64, 600)) + undrawable_in(
         range(800 - 64, 800)
     )
 
@@ -258,7 +258,7 @@ def test_removing_the_hostile_curve_clears_the_count(area: PlotArea) -> None:
     feed(store, 0, 10)
     store.on_telemetry(Received("axialForce", axial(10, math.inf), 1000.5, "telemetry"))
     area.refresh()
-    assert panel.undrawable == 1 and panel.undrawn_label.isVisible()
-    panel.remove_signal(panel.signals[0])
+    assert panel.model.undrawable == 1 and panel.toolbar.undrawn_label.isVisible()
+    panel.model.remove_signal(panel.model.signals[0])
     area.refresh()
-    assert panel.undrawable == 0 and not panel.undrawn_label.isVisible()
+    assert panel.model.undrawable == 0 and not panel.toolbar.undrawn_label.isVisible()

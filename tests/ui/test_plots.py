@@ -25,8 +25,8 @@ from m2gui.net import Received
 from m2gui.sim import ControllerSimulator
 from m2gui.ui.plots.area import PlotArea
 from m2gui.ui.plots.browser import SignalBrowser
+from m2gui.ui.plots.drop import SIGNAL_MIME
 from m2gui.ui.plots.export import export_csv, export_png, export_svg
-from m2gui.ui.plots.panel import SIGNAL_MIME
 
 from .conftest import until
 
@@ -72,17 +72,17 @@ def distinct_colours(image: QImage, step: int = 3) -> int:
 
 def test_curves_added_through_the_api(area: PlotArea) -> None:
     panel = area.add_panel()
-    added = panel.add_signal_names(
+    added = panel.model.add_signal_names(
         ["axialForce.measured[12]", "powerStatus.motorVoltage", "nope.x", "axialForce.measured[12]"]
     )
     assert [s.name for s in added] == ["axialForce.measured[12]", "powerStatus.motorVoltage"]
-    assert [s.name for s in panel.signals] == [
+    assert [s.name for s in panel.model.signals] == [
         "axialForce.measured[12]",
         "powerStatus.motorVoltage",
     ]
-    labels = [c.label for c in panel.curves()]
+    labels = [c.label for c in panel.model.curves()]
     assert labels == ["axialForce.measured[12] B13", "powerStatus.motorVoltage"]
-    colours = {c.color.name() for c in panel.curves()}
+    colours = {c.name() for c in panel.colors.values()}
     assert len(colours) == 2
     assert panel.item.getAxis("left").labelText == "N, V"
 
@@ -97,14 +97,15 @@ def test_78_curves_render_with_distinct_colours(area: PlotArea) -> None:
             window=None,
         )
     )
-    assert len(panel.curves()) == 78
-    assert len({c.color.name() for c in panel.curves()}) == 78
+    assert len(panel.model.curves()) == 78
+    assert len({panel.colors[s].name() for s in panel.model.signals}) == 78
     assert panel.refresh()
     image = panel.plot.grab().toImage()
     assert distinct_colours(image) > 40  # many curves drawn, not a blank plot
     assert not panel.legend.isVisible()  # 78 entries would cover the plot
     assert panel.legend.items == []  # and they are not even built
-    panel.legend_button.click()
+    panel.toolbar.legend_button.click()
+    assert panel.model.legend is True
     assert panel.legend.isVisible() and len(panel.legend.items) == 78
 
 
@@ -120,7 +121,8 @@ def test_browser_double_click_plot_selected_and_drag(area: PlotArea, qtbot: QtBo
     leaf = proxy.index(0, 0, power)
     assert leaf.data() == "motorCurrent"
     browser._double_clicked(leaf)
-    assert [s.name for s in area.current.signals] == ["powerStatus.motorCurrent"]
+    assert area.current is not None
+    assert [s.name for s in area.current.model.signals] == ["powerStatus.motorCurrent"]
     browser.search.setText("B13")
     selection = browser.tree.selectionModel()
     for r in range(proxy.rowCount()):
@@ -131,7 +133,7 @@ def test_browser_double_click_plot_selected_and_drag(area: PlotArea, qtbot: QtBo
     assert "axialForce.measured[12]" in names and "axialEncoderPositions.position[12]" in names
     assert all(n.endswith("[12]") for n in names)
     browser.plot_selected()
-    assert "axialForce.lutGravity[12]" in [s.name for s in area.current.signals]
+    assert "axialForce.lutGravity[12]" in [s.name for s in area.current.model.signals]
     # Dragging a whole field gives every element's name.
     browser.search.setText("")
     axial = browser.model.findItems("axialForce")[0]
@@ -154,7 +156,7 @@ def test_drop_adds_curves(area: PlotArea) -> None:
         Qt.KeyboardModifier.NoModifier,
     )
     panel.plot.dropEvent(event)
-    assert [s.name for s in panel.signals] == ["temperature.ring[0]", "temperature.ring[1]"]
+    assert [s.name for s in panel.model.signals] == ["temperature.ring[0]", "temperature.ring[1]"]
 
 
 def test_window_presets_and_live_range(area: PlotArea) -> None:
@@ -166,16 +168,17 @@ def test_window_presets_and_live_range(area: PlotArea) -> None:
     assert x1 + panel.x_offset == pytest.approx(newest)
     assert (x0, x1) == (pytest.approx(-10.0), 0.0)  # relative: the axis stays put
     assert x1 - x0 == pytest.approx(10.0)
-    panel.window_box.setCurrentText("1 min")
+    panel.toolbar.window_box.setCurrentText("1 min")
     panel.refresh()
     x0, x1 = panel.view.viewRange()[0]
     assert x1 - x0 == pytest.approx(60.0)
-    panel.window_box.setCurrentText("all")
+    panel.toolbar.window_box.setCurrentText("all")
     panel.refresh()
     x0, x1 = panel.view.viewRange()[0]
     assert x0 + panel.x_offset == pytest.approx(1000.0)
     assert not panel.refresh()  # nothing changed: no redraw
-    panel.set_time_mode("clock")
+    panel.toolbar.time_box.setCurrentText("clock")
+    assert panel.model.time_mode == "clock"
     panel.refresh()
     x0, x1 = panel.view.viewRange()[0]
     assert x0 + panel.origin == pytest.approx(1000.0)
@@ -189,8 +192,8 @@ def test_pause_freezes_the_view_not_the_buffer(area: PlotArea) -> None:
     panel.refresh()
     frozen = panel.view.viewRange()[0]
     frozen_offset = panel.x_offset
-    panel.pause_button.click()
-    assert panel.paused and panel.pause_button.text() == "Resume"
+    panel.toolbar.pause_button.click()
+    assert panel.model.paused and panel.toolbar.pause_button.text() == "Resume"
     buffer = area.store.buffer("axialForce")
     assert buffer is not None
     before = buffer.total
@@ -199,8 +202,9 @@ def test_pause_freezes_the_view_not_the_buffer(area: PlotArea) -> None:
     panel.refresh()
     assert panel.view.viewRange()[0] == frozen
     assert panel.x_offset == frozen_offset
-    assert panel.visible_range()[1] == pytest.approx(1000.0 + 399 * 0.05)
-    panel.pause_button.click()
+    visible = panel.model.visible_range()
+    assert visible is not None and visible[1] == pytest.approx(1000.0 + 399 * 0.05)
+    panel.toolbar.pause_button.click()
     panel.refresh()
     assert panel.x_offset == pytest.approx(1000.0 + 499 * 0.05)  # following live data again
 
@@ -210,7 +214,7 @@ def test_manual_zoom_pauses(area: PlotArea) -> None:
     panel = area.add_panel(PanelLayout(signals=["axialForce.measured[0]"], window=10.0))
     panel.refresh()
     panel.view.sigRangeChangedManually.emit([True, False])
-    assert panel.paused
+    assert panel.model.paused and panel.model.auto_y
 
 
 def test_auto_y_off_keeps_the_y_range(area: PlotArea) -> None:
@@ -219,9 +223,10 @@ def test_auto_y_off_keeps_the_y_range(area: PlotArea) -> None:
     panel.refresh()
     lo, hi = panel.view.viewRange()[1]
     assert lo < -90 and hi > 100  # sin * 100 + 5
-    panel.auto_y_button.click()
+    panel.toolbar.auto_y_button.click()
     panel.view.setYRange(0, 1, padding=0)
-    assert not panel.auto_y
+    assert not panel.model.auto_y
+    assert panel.model.to_layout().y_range == (0.0, 1.0)  # the model follows the view
     feed_axial(area.store, 10, t0=1000.0 + 400 * 0.05)
     panel.refresh()
     assert panel.view.viewRange()[1] == pytest.approx([0, 1])
@@ -233,9 +238,9 @@ def test_crosshair_reads_every_curve(area: PlotArea) -> None:
         PanelLayout(signals=["axialForce.measured[3]", "axialForce.applied[1]"], window=None)
     )
     panel.refresh()
-    panel.cross_button.click()
+    panel.toolbar.cross_button.click()
     assert panel.crosshair.isVisible()
-    values = panel.readout_text(1000.0 + 42 * 0.05 + 0.001)
+    values = {c.signal.name: v for c, v in panel.model.values_at(1000.0 + 42 * 0.05 + 0.001)}
     assert values["axialForce.applied[1]"] == 43.0
     assert values["axialForce.measured[3]"] == pytest.approx(math.sin(4.2 + 3) * 100 + 3)
     scene_point = panel.view.mapViewToScene(QPointF(42 * 0.05 + 1000 - panel.x_offset, 0))
@@ -250,15 +255,17 @@ def test_remove_curve_and_clear(area: PlotArea) -> None:
             signals=["axialForce.measured[0]", "axialForce.measured[1]", "powerStatus.commVoltage"]
         )
     )
-    panel._fill_curves_menu()
-    actions = [a.text() for a in panel.curves_menu.actions() if a.text()]
+    panel.toolbar.fill_curves_menu()
+    menu = panel.toolbar.curves_menu
+    actions = [a.text() for a in menu.actions() if a.text()]
     assert actions[0] == "Remove axialForce.measured[0] B1"
-    panel.curves_menu.actions()[0].trigger()
-    assert [s.name for s in panel.signals] == ["axialForce.measured[1]", "powerStatus.commVoltage"]
-    panel.remove_signal(Signal("powerStatus", "commVoltage"))
+    menu.actions()[0].trigger()
+    signals = panel.model.signals
+    assert [s.name for s in signals] == ["axialForce.measured[1]", "powerStatus.commVoltage"]
+    panel.model.remove_signal(Signal("powerStatus", "commVoltage"))
     assert "powerStatus" not in panel.groups
-    panel.clear()
-    assert panel.signals == [] and panel.groups == {}
+    panel.model.clear()
+    assert panel.model.signals == [] and panel.groups == {}
 
 
 def test_panels_added_and_removed(area: PlotArea) -> None:
@@ -266,7 +273,7 @@ def test_panels_added_and_removed(area: PlotArea) -> None:
     second = area.add_panel()
     assert area.current is second
     area.plot(["position.x"])
-    assert [s.name for s in second.signals] == ["position.x"]
+    assert [s.name for s in second.model.signals] == ["position.x"]
     close = next(b for b in second.findChildren(QToolButton) if b.text() == "✕")
     close.click()
     assert area.panels == [first] and area.current is first
@@ -284,7 +291,7 @@ def test_csv_export_equals_the_buffer(area: PlotArea, tmp_path: Path, run_qasync
     panel.refresh()
     path = tmp_path / "visible.csv"
     progress: list[float] = []
-    rows = run_qasync(export_csv(panel, path, progress.append))
+    rows = run_qasync(export_csv(panel.model, path, progress.append))
     assert rows == 600 and progress[-1] == 1.0
     with open(path) as f:
         table = list(csv.reader(f))
@@ -318,18 +325,20 @@ def test_png_and_svg_export(area: PlotArea, tmp_path: Path) -> None:
     feed_axial(area.store, 100)
     panel = area.add_panel(PanelLayout(signals=["axialForce.measured[0]"], window=None))
     panel.refresh()
-    assert export_png(panel, tmp_path / "p.png")
+    assert export_png(panel.plot, tmp_path / "p.png")
     assert QImage(str(tmp_path / "p.png")).width() > 100
-    export_svg(panel, tmp_path / "p.svg")
+    export_svg(panel.plot, tmp_path / "p.svg", "a title")
     svg = (tmp_path / "p.svg").read_text()
     assert svg.startswith("<?xml") and "<svg" in svg and "polyline" in svg
+    assert "<title>a title</title>" in svg
 
 
 def test_layout_round_trip(area: PlotArea, tmp_path: Path) -> None:
     area.apply_layout(DEFAULT_LAYOUT)
-    area.panels[1].set_window(10.0)
-    area.panels[1].set_time_mode("clock")
-    area.panels[2].set_auto_y(False)
+    area.panels[1].model.set_window(10.0)
+    area.panels[1].model.set_time_mode("clock")
+    area.panels[2].model.set_auto_y(False)
+    area.panels[2].model.set_y_range((-5.0, 25.0))
     area.set_refresh_rate(20)
     path = tmp_path / "layout.json"
     area.save_layout(str(path))
@@ -341,7 +350,8 @@ def test_layout_round_trip(area: PlotArea, tmp_path: Path) -> None:
     assert again.refresh_hz == 20
     assert [p.signals for p in again.panels] == [p.signals for p in saved.panels]
     assert again.panels[1].window == 10.0 and again.panels[1].time_mode == "clock"
-    assert again.panels[2].auto_y is False
+    assert again.panels[2].auto_y is False and again.panels[2].y_range == (-5.0, 25.0)
+    assert area.panels[2].view.viewRange()[1] == pytest.approx([-5.0, 25.0])
     assert json.loads(path.read_text())["version"] == 1
 
 
@@ -401,7 +411,7 @@ def test_main_window_has_plots_and_signals(run_qasync: Any, tmp_path: Path, qtbo
         assert [p.title for p in window.plot_area.to_layout().panels] == [
             p.title for p in DEFAULT_LAYOUT.panels
         ]
-        window.plot_area.panels[0].set_window(10.0)
+        window.plot_area.panels[0].model.set_window(10.0)
         window.close()
         again = MainWindow(Session(), settings)
         qtbot.addWidget(again)
@@ -415,7 +425,7 @@ def test_main_window_has_plots_and_signals(run_qasync: Any, tmp_path: Path, qtbo
 def test_nan_gaps_are_not_drawn(area: PlotArea) -> None:
     feed_axial(area.store, 50)
     store = area.store
-    bad = {f: [1.0] * 72 for f in CAT.telemetry["axialForce"].fields}
+    bad: dict[str, Any] = {f: [1.0] * 72 for f in CAT.telemetry["axialForce"].fields}
     bad["measured"] = ["x"] * 72
     store.on_telemetry(Received("axialForce", bad, 1000.0 + 50 * 0.05, "telemetry"))
     feed_axial(store, 50, t0=1000.0 + 51 * 0.05)
@@ -427,3 +437,124 @@ def test_nan_gaps_are_not_drawn(area: PlotArea) -> None:
     buffer = store.buffer("axialForce")
     assert buffer is not None
     assert np.isnan(buffer.values()[50, buffer.columns["measured"].start])
+
+
+def plots_imports() -> dict[str, set[str]]:
+    """Modules of m2gui.ui.plots and the m2gui.ui.plots modules each imports
+    (TYPE_CHECKING imports included: they are a circle too)."""
+    import ast
+
+    import m2gui.ui.plots as package
+
+    folder = Path(package.__file__).parent
+    modules = {p.stem for p in folder.glob("*.py") if p.stem != "__init__"}
+    graph: dict[str, set[str]] = {}
+    for name in modules:
+        tree = ast.parse((folder / f"{name}.py").read_text())
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                if node.level == 1 and node.module in modules:
+                    found.add(node.module)
+                elif node.module and node.module.startswith("m2gui.ui.plots."):
+                    found.add(node.module.rsplit(".", 1)[1])
+                elif node.level == 1 and node.module is None:
+                    found.update(a.name for a in node.names if a.name in modules)
+        graph[name] = found
+    return graph
+
+
+def test_no_import_circle_in_the_plots_package() -> None:
+    graph = plots_imports()
+    assert "panel" not in graph["export"]
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        for nxt in graph[start]:
+            if nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})):
+                return True
+        return False
+
+    circles = [m for m in graph if reaches(m, m, set())]
+    assert circles == []
+
+
+def test_panel_window_is_the_qwidget_method(area: PlotArea) -> None:
+    panel = area.add_panel()
+    assert panel.window() is area.window()  # not shadowed by the time window
+    assert panel.model.window == 60.0
+
+
+def test_the_panel_follows_its_model(area: PlotArea) -> None:
+    feed_axial(area.store, 400)
+    panel = area.add_panel()
+    model = panel.model
+    model.add_signal_names(["axialForce.measured[0]", "axialForce.measured[1]"])
+    assert set(panel.groups) == {"axialForce"}
+    assert panel.toolbar.title_label.text() == "  (2 curves)"
+    model.set_title("Forces")
+    assert panel.toolbar.title_label.text() == "Forces  (2 curves)"
+    model.set_window(10.0)
+    assert panel.toolbar.window_box.currentText() == "10 s"
+    assert panel.refresh()
+    x0, x1 = panel.view.viewRange()[0]
+    assert x1 - x0 == pytest.approx(10.0)
+    model.set_paused(True)
+    assert panel.toolbar.pause_button.isChecked()
+    assert panel.toolbar.pause_button.text() == "Resume"
+    model.set_time_mode("clock")
+    assert panel.toolbar.time_box.currentText() == "clock" and panel.axis.mode == "clock"
+    model.set_auto_y(False)
+    assert not panel.toolbar.auto_y_button.isChecked()
+    model.set_y_range((-3.0, 4.0))
+    assert panel.view.viewRange()[1] == pytest.approx([-3.0, 4.0])
+    model.set_legend(False)
+    assert not panel.toolbar.legend_button.isChecked() and not panel.legend.isVisible()
+    model.remove_signal(Signal("axialForce", "measured", 0))
+    assert [s.name for s in model.signals] == ["axialForce.measured[1]"]
+    assert panel.toolbar.title_label.text() == "Forces  (1 curves)"
+    # And the toolbar drives the model.
+    panel.toolbar.window_box.setCurrentText("all")
+    assert model.window is None
+    panel.toolbar.pause_button.click()
+    assert not model.paused
+
+
+def test_a_closed_panel_is_collected_and_hears_nothing(area: PlotArea, qtbot: QtBot) -> None:
+    import gc
+    import weakref
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    panel = area.add_panel(PanelLayout(signals=["axialForce.measured[0]"]))
+    model = panel.model
+    gone = weakref.ref(panel)
+    toolbar = weakref.ref(panel.toolbar)
+    area.remove_panel(panel)
+    del panel
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
+    assert gone() is None and toolbar() is None
+    model.set_window(10.0)  # reaches no deleted widget
+    model.add_signal_names(["axialForce.measured[1]"])
+    assert len(model.curves_changed) == len(model.window_changed) == 0
+
+
+def test_panning_a_paused_panel_moves_what_export_writes(area: PlotArea) -> None:
+    feed_axial(area.store, 400)
+    panel = area.add_panel(PanelLayout(signals=["axialForce.measured[0]"], window=10.0))
+    panel.refresh()
+    panel.view.setXRange(-15.0, -12.0, padding=0)  # as a mouse drag does, then:
+    panel.view.sigRangeChangedManually.emit([True, False])
+    assert panel.model.paused
+    held = panel.model.visible_range()
+    assert held is not None
+    assert held[0] == pytest.approx(panel.x_offset - 15.0)
+    assert held[1] == pytest.approx(panel.x_offset - 12.0)
+    assert panel.refresh()  # the new range is drawn
+    assert panel.view.viewRange()[0] == pytest.approx([-15.0, -12.0])
+    table = panel.model.visible_table()
+    buffer = area.store.buffer("axialForce")
+    assert buffer is not None
+    times = buffer.times()
+    assert list(table.times) == list(times[(held[0] <= times) & (times <= held[1])])
+    assert len(table.times) > 50

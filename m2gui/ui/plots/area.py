@@ -18,9 +18,11 @@ from PySide6.QtWidgets import (
 
 from m2gui.model.catalogue import Catalogue
 from m2gui.model.plot_layout import PanelLayout, PlotLayout
+from m2gui.model.plot_panel import PanelModel
 from m2gui.model.telemetry import TelemetryStore
 from m2gui.net.ratelog import RateLimitedLog
 
+from ..bridge import listen
 from .panel import PlotPanel
 
 __all__ = ["PlotArea"]
@@ -99,7 +101,10 @@ class PlotArea(QWidget):
         self._last_frame = 0.0
         self._last_memory = 0.0
         self.set_refresh_rate(refresh_hz)
-        store.add_listener(self._data_arrived)
+        # New data asks for a frame; request_frame paces frames at the refresh rate.
+        self.data_listener = listen(
+            self, store.arrived, self._data_arrived, mode="poke", interval_ms=0
+        )
         self.memory_timer = QTimer(self)
         self.memory_timer.setInterval(1000)
         self.memory_timer.timeout.connect(self._show_memory)
@@ -126,7 +131,7 @@ class PlotArea(QWidget):
         wait = self._last_frame + 1.0 / self.refresh_hz - time.monotonic()
         self.timer.start(max(0, int(wait * 1000)))
 
-    def _data_arrived(self, topic: str) -> None:
+    def _data_arrived(self) -> None:
         if not self.timer.isActive() and self.live:
             self.request_frame()
 
@@ -148,7 +153,7 @@ class PlotArea(QWidget):
                 _frame_log(
                     logging.ERROR,
                     f"frame:{type(error).__name__}",
-                    f"plot panel {panel.objectName()} ({panel.title or 'untitled'}): "
+                    f"plot panel {panel.objectName()} ({panel.model.title or 'untitled'}): "
                     f"frame failed ({panel.frame_errors} so far): {error!r}",
                     exc_info=True,
                 )
@@ -165,14 +170,15 @@ class PlotArea(QWidget):
 
     def add_panel(self, layout: PanelLayout | None = None) -> PlotPanel:
         """Add a panel (empty, or as ``layout`` says) and make it current."""
-        panel = PlotPanel(self.store, self.catalogue, self.origin)
+        model = PanelModel(self.store, self.catalogue)
+        if layout is not None:
+            model.apply_layout(layout)
+        panel = PlotPanel(model, self.origin)
         panel.setObjectName(f"plot_panel_{len(self.panels)}")
         panel.close_requested.connect(lambda: self.remove_panel(panel))
         panel.activated.connect(lambda: self._set_current(panel))
-        panel.changed.connect(self.layout_changed.emit)
         panel.redraw_needed.connect(self.request_frame)
-        if layout is not None:
-            panel.apply_layout(layout)
+        model.changed.connect(self._panel_changed)
         self.panels.append(panel)
         self.splitter.addWidget(panel)
         self._set_current(panel)
@@ -184,7 +190,8 @@ class PlotArea(QWidget):
         if panel not in self.panels:
             return
         self.panels.remove(panel)
-        panel.cancel_export()
+        panel.model.changed.disconnect(self._panel_changed)
+        panel.release()
         panel.hide()
         panel.setParent(None)
         panel.deleteLater()
@@ -192,25 +199,26 @@ class PlotArea(QWidget):
             self.current = self.panels[-1] if self.panels else None
         self.layout_changed.emit()
 
+    def _panel_changed(self, what: str) -> None:
+        self.layout_changed.emit()
+
     def _set_current(self, panel: PlotPanel) -> None:
         self.current = panel
         for p in self.panels:
-            p.title_label.setStyleSheet(
-                "font-weight: bold; text-decoration: underline"
-                if p is panel
-                else "font-weight: bold"
-            )
+            p.toolbar.set_current(p is panel)
 
     def plot(self, names: list[str]) -> PlotPanel:
         """Add signals to the current panel (a new one if there is none)."""
         panel = self.current or self.add_panel()
-        panel.add_signal_names(names)
+        panel.model.add_signal_names(names)
         return panel
 
     # ------------------------------------------------------------------
     def to_layout(self) -> PlotLayout:
         """All panels as a `PlotLayout`."""
-        return PlotLayout(panels=[p.to_layout() for p in self.panels], refresh_hz=self.refresh_hz)
+        return PlotLayout(
+            panels=[p.model.to_layout() for p in self.panels], refresh_hz=self.refresh_hz
+        )
 
     def apply_layout(self, layout: PlotLayout) -> None:
         """Replace the panels with those of ``layout``."""

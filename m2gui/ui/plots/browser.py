@@ -27,7 +27,7 @@ from m2gui.model.catalogue import Catalogue
 from m2gui.model.signals import Signal as SignalRef
 from m2gui.model.signals import element_labels
 
-from .panel import SIGNAL_MIME
+from .drop import SIGNAL_MIME
 
 __all__ = ["SignalBrowser"]
 

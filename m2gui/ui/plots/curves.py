@@ -18,17 +18,13 @@ from pyqtgraph import functions as fn
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QPainter, QPen, QPolygonF
 
+from m2gui.model.plot_limits import PLOT_LIMIT, drawable
 from m2gui.net.ratelog import RateLimitedLog
 
 __all__ = ["PLOT_LIMIT", "MultiCurveItem"]
 
 log = logging.getLogger(__name__)
 _paint_log = RateLimitedLog(log)
-
-#: Values beyond ±PLOT_LIMIT (and NaN, ±inf) are not drawn: they leave a gap.
-#: Below it, the span of any two values (and its padding) is a finite double
-#: and within the ±1e307 pyqtgraph allows for a view range.
-PLOT_LIMIT = 1e300
 
 
 class MultiCurveItem(pg.GraphicsObject):  # type: ignore[misc]
@@ -69,21 +65,20 @@ class MultiCurveItem(pg.GraphicsObject):  # type: ignore[misc]
             self.y_range = None
             self.update()
             return
-        with np.errstate(invalid="ignore"):
-            drawable = np.abs(y) <= PLOT_LIMIT  # False for NaN, inf and huge
-        all_drawable: npt.NDArray[np.bool_] = np.all(drawable, axis=0)
+        can_draw = drawable(y)  # False for NaN, inf and huge
+        all_drawable: npt.NDArray[np.bool_] = np.all(can_draw, axis=0)
         polylines: list[list[QPolygonF]] = []
         for j in range(y.shape[1]):
             if all_drawable[j]:
                 polylines.append([_polygon(x, y[:, j])])
             else:
-                polylines.append(_drawable_runs(x, y[:, j], drawable[:, j]))
+                polylines.append(_drawable_runs(x, y[:, j], can_draw[:, j]))
         self._polylines = polylines
         if all_drawable.all():
             lo, hi = float(y.min()), float(y.max())
         else:
-            lo = float(np.min(y, where=drawable, initial=np.inf))
-            hi = float(np.max(y, where=drawable, initial=-np.inf))
+            lo = float(np.min(y, where=can_draw, initial=np.inf))
+            hi = float(np.max(y, where=can_draw, initial=-np.inf))
         if lo <= hi:
             self.y_range = (lo, hi)
         else:  # nothing drawable
@@ -125,8 +120,8 @@ def _polygon(x: npt.NDArray[np.float64], y: npt.NDArray[np.float64]) -> QPolygon
 
 
 def _drawable_runs(
-    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], drawable: npt.NDArray[np.bool_]
+    x: npt.NDArray[np.float64], y: npt.NDArray[np.float64], mask: npt.NDArray[np.bool_]
 ) -> list[QPolygonF]:
-    """Polylines of the drawable stretches (gaps where values are not drawable)."""
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], drawable.view(np.int8), [0]))))
+    """Polylines of the stretches where ``mask`` is True (gaps where values are not drawable)."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], mask.view(np.int8), [0]))))
     return [_polygon(x[a:b], y[a:b]) for a, b in zip(edges[0::2], edges[1::2], strict=True)]

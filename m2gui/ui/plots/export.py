@@ -1,5 +1,5 @@
-"""Export a panel: its visible data as CSV (in a worker thread, with progress
-and cancel), PNG, SVG."""
+"""Export a plot: the model's visible data as CSV (in a worker thread, with
+progress and cancel), the plot widget as PNG or SVG."""
 
 from __future__ import annotations
 
@@ -10,27 +10,24 @@ import os
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
+from PySide6.QtWidgets import QGraphicsView, QWidget
 
-if TYPE_CHECKING:
-    from .panel import PlotPanel
+from m2gui.model.plot_panel import PanelModel
+from m2gui.model.plot_table import Table
 
 __all__ = [
     "ExportCancelled",
-    "Table",
     "export_csv",
     "export_png",
     "export_svg",
     "format_rows",
-    "visible_table",
     "write_csv",
 ]
 
@@ -42,67 +39,6 @@ CHUNK_ROWS = 2000
 
 class ExportCancelled(Exception):
     """The export was cancelled; it left no file behind."""
-
-
-@dataclass(frozen=True)
-class Table:
-    """A snapshot of a panel's visible samples.
-
-    Attributes
-    ----------
-    header : list of `str`
-        ``time`` then one name per curve.
-    times : `numpy.ndarray`
-        Receive times (n), in time order.
-    values : `numpy.ndarray`
-        Values (n x curves).
-    present : `numpy.ndarray`
-        (n x curves) booleans: False where the row is a sample of another
-        topic (the cell is left empty).
-    """
-
-    header: list[str]
-    times: npt.NDArray[np.float64]
-    values: npt.NDArray[np.float64]
-    present: npt.NDArray[np.bool_]
-
-
-def visible_table(panel: PlotPanel) -> Table:
-    """The samples in the panel's visible time range, copied out of the store.
-
-    Curves of different topics have their own timestamps: rows are merged in
-    time order and a curve's cell is present only on rows of its own topic.
-    The arrays are copies, so a worker thread may read them while the store
-    keeps filling.
-    """
-    t0, t1 = panel.visible_range()
-    curves = panel.curves()
-    names = [c.signal.name for c in curves]
-    position = {c.signal: i for i, c in enumerate(curves)}
-    blocks_t, blocks_v, blocks_p = [], [], []
-    for group in panel.groups.values():
-        buffer = panel.store.buffer(group.topic)
-        if buffer is None or not buffer.count:
-            continue
-        a0, a1 = buffer.index_range(t0, t1)
-        i0, i1 = a0 - buffer.raw.first, a1 - buffer.raw.first
-        times = buffer.times()[i0:i1]
-        values = np.full((len(times), len(curves)), np.nan)
-        present = np.zeros((len(times), len(curves)), bool)
-        cols = [position[c.signal] for c in group.curves]
-        values[:, cols] = buffer.values()[i0:i1][:, group.columns]
-        present[:, cols] = True
-        blocks_t.append(times)
-        blocks_v.append(values)
-        blocks_p.append(present)
-    header = ["time", *names]
-    if not blocks_t:
-        return Table(header, np.empty(0), np.empty((0, len(curves))), np.empty((0, 0), bool))
-    times = np.concatenate(blocks_t)
-    order = np.argsort(times, kind="stable")
-    return Table(
-        header, times[order], np.concatenate(blocks_v)[order], np.concatenate(blocks_p)[order]
-    )
 
 
 def format_rows(
@@ -169,12 +105,13 @@ def write_csv(
 
 
 async def export_csv(
-    panel: PlotPanel,
+    model: PanelModel,
     path: str | Path,
     progress: Callable[[float], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> int:
-    """Write the visible data to CSV without blocking the GUI; return the rows written.
+    """Write the model's visible table to CSV without blocking the GUI; return
+    the rows written.
 
     The visible samples are copied on the calling (GUI) thread; formatting
     and writing happen in a worker thread, chunk by chunk. ``progress`` is
@@ -183,7 +120,7 @@ async def export_csv(
     `ExportCancelled`; cancelling the awaiting task does the same and raises
     `asyncio.CancelledError`. Either way no file is left behind.
     """
-    table = visible_table(panel)
+    table = model.visible_table()
     stop = cancel if cancel is not None else threading.Event()
     loop = asyncio.get_running_loop()
     report: Callable[[float], None] | None = None
@@ -207,25 +144,24 @@ async def export_csv(
         pool.shutdown(wait=False)
 
 
-def export_png(panel: PlotPanel, path: str | Path) -> bool:
-    """Save the panel's plot as PNG."""
-    return bool(panel.plot.grab().save(str(path)))
+def export_png(plot: QWidget, path: str | Path) -> bool:
+    """Save a plot widget as PNG; return whether it was written."""
+    return bool(plot.grab().save(str(path)))
 
 
-def export_svg(panel: PlotPanel, path: str | Path) -> None:
-    """Save the panel's plot as SVG (vector).
+def export_svg(plot: QGraphicsView, path: str | Path, title: str = "") -> None:
+    """Save a plot view (a pyqtgraph ``PlotWidget``) as SVG (vector).
 
     Qt's own SVG generator paints the plot widget: pyqtgraph 0.14's
     SVGExporter fails on this Qt (pyqtgraph issue 3485).
     """
-    widget = panel.plot
     generator = QSvgGenerator()
     generator.setFileName(str(path))
-    generator.setSize(widget.size())
-    generator.setViewBox(QRect(0, 0, widget.width(), widget.height()))
-    generator.setTitle(panel.title or "m2gui plot")
+    generator.setSize(plot.size())
+    generator.setViewBox(QRect(0, 0, plot.width(), plot.height()))
+    generator.setTitle(title or "m2gui plot")
     painter = QPainter(generator)
     try:
-        widget.render(painter)
+        plot.render(painter)
     finally:
         painter.end()
