@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from m2gui.net import (
     DEFAULT_COMMAND_PORT,
@@ -17,10 +18,13 @@ from .commanding import Rule, blocked_reason, send_command
 from .events import EventStore
 from .history import CommandHistory, Preferences
 from .link import LinkStore
+from .plot_requests import PlotRequests
 from .telemetry import TelemetryStore
 from .traffic import TrafficFeed
 
 __all__ = ["Session"]
+
+T = TypeVar("T")
 
 
 class Session:
@@ -74,7 +78,20 @@ class Session:
         self.history = CommandHistory()
         self.history.attach(self.connection)
         self.traffic = TrafficFeed(self.connection)
+        self.plots = PlotRequests()
         self.preferences = Preferences()
+        self._stores: dict[Callable[..., Any], Any] = {}
+
+    def store(self, factory: Callable[[Session], T]) -> T:
+        """The one instance of a domain store for this session, made on first use.
+
+        Domain views share state this way without the session knowing their
+        types: ``session.store(FaultLog)`` makes ``FaultLog(session)`` once
+        (attached to the other stores' signals) and returns it every time.
+        """
+        if factory not in self._stores:
+            self._stores[factory] = factory(self)
+        return self._stores[factory]  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------
     # The link

@@ -124,6 +124,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.panels["events"]], [520], Qt.Orientation.Horizontal)
         self.resizeDocks([self.panels["log"]], [190], Qt.Orientation.Vertical)
         listen(self, session.link.changed, self._update_actions, mode="poke")
+        listen(self, session.plots.requested, self._plot_requested)
         self._update_actions()
         self._dialog: ConnectDialog | None = None
         self._closing = False
@@ -237,6 +238,12 @@ class MainWindow(QMainWindow):
     def _dialog_accepted(self, dialog: ConnectDialog) -> None:
         self.connection_bar.set_address(*dialog.values())
         self.connect_to_controller()
+
+    def _plot_requested(self, batch: list[tuple[list[str]]]) -> None:
+        """A view asked for signals to be plotted ("Plot" in its context menu)."""
+        names = [name for (names,) in batch for name in names]
+        self.plot_area.plot(list(dict.fromkeys(names)))
+        self.workspace.setCurrentWidget(self.plot_area)
 
     def resend(self, name: str, params: dict[str, object]) -> None:
         """Put a past command back in the command form and show it."""

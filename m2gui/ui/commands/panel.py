@@ -34,6 +34,7 @@ from m2gui.model.session import Session
 from m2gui.net import CommandError, CommandRecord, Outcome
 
 from ..bridge import listen
+from ..command_sender import CommandSender
 from ..controls import CommandButton
 from ..tasks import spawn
 from .form import CommandForm
@@ -75,7 +76,7 @@ class CommandPanel(QWidget):
         self.forms: dict[str, CommandForm] = {}
         self.form: CommandForm | None = None
         self.current: str | None = None
-        self.confirm_box: QMessageBox | None = None
+        self.command_sender = CommandSender(session, self)
         self.send_task: asyncio.Task[Any] | None = None
         self.last_record: CommandRecord | None = None
         self._watching: str | None = None
@@ -366,38 +367,16 @@ class CommandPanel(QWidget):
         self.update_state()
         return self.send_task
 
-    async def _confirm(self, name: str, params: dict[str, Any]) -> bool:
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[bool] = loop.create_future()
-        text = json.dumps(params) if params else "no parameters"
-        box = QMessageBox(
-            QMessageBox.Icon.Warning,
-            f"Send {name}?",
-            f"<b>{name}</b> changes the state of the mirror cell.<br><br>"
-            f"{self.catalogue.commands[name].description}<br><br>"
-            f"<code>{text[:300]}</code>",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-            self,
-        )
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-
-        def finished(result: int) -> None:
-            if not answer.done():
-                answer.set_result(result == QMessageBox.StandardButton.Yes)
-
-        box.finished.connect(finished)
-        self.confirm_box = box
-        box.open()  # never exec() inside a coroutine
-        try:
-            return await answer
-        finally:
-            self.confirm_box = None
+    @property
+    def confirm_box(self) -> QMessageBox | None:
+        """The confirmation dialog of a dangerous command, while it is open."""
+        return self.command_sender.confirm_box
 
     async def _send(self, name: str, params: dict[str, Any]) -> CommandRecord | None:
         spec = self.catalogue.commands[name]
         if spec.dangerous:
             self.send_button.setText("Confirm…")
-            confirmed = await self._confirm(name, params)
+            confirmed = await self.command_sender.confirm(name, params)
             if not confirmed:
                 self.send_button.setText("Send")
                 self.outcome.setText("Not sent: cancelled.")
