@@ -1,0 +1,1 @@
+"""Qt-free state and rules of the mirror cell views: map, actuators, forces, hardpoints."""

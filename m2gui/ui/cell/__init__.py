@@ -1,0 +1,1 @@
+"""The mirror cell views: live mirror map, actuators, forces, hardpoints, rigid body, utility."""

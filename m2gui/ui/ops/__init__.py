@@ -1,0 +1,1 @@
+"""The operations views: overview, sequencer, alarms, limit switches, ILCs, diagnostics."""
