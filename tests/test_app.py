@@ -34,6 +34,13 @@ def env() -> dict[str, str]:
     return dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONASYNCIODEBUG="0")
 
 
+def run_m2gui(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run m2gui with ``args`` to its end (a 50 s limit), as a user would."""
+    return subprocess.run(
+        m2gui_cmd(tmp_path, *args), capture_output=True, text=True, env=env(), timeout=50
+    )
+
+
 def problems(stderr: str) -> list[str]:
     bad = ("Traceback", "Warning", "Task was destroyed", "Error", "never awaited", "CRITICAL")
     return [line for line in stderr.splitlines() if any(b in line for b in bad)]

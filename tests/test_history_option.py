@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from m2gui.model.session import Session
 from m2gui.model.telemetry import TelemetryStore, planned_nbytes
 from m2gui.net import Received
 
-from .test_app import env, m2gui_cmd, problems
+from .test_app import problems, run_m2gui
 
 CAT = load_catalogue()
 
@@ -89,13 +88,7 @@ def test_help_explains_the_memory(capsys: pytest.CaptureFixture[str]) -> None:
 @pytest.mark.timeout(60)
 def test_m2gui_refuses_a_history_the_machine_cannot_hold(tmp_path: Path) -> None:
     # 10^9 s needs about 216 TiB: more than any machine that runs these tests.
-    result = subprocess.run(
-        m2gui_cmd(tmp_path, "--simulate", "--quit-after", "2", "--history", "1e9"),
-        capture_output=True,
-        text=True,
-        env=env(),
-        timeout=50,
-    )
+    result = run_m2gui(tmp_path, "--simulate", "--quit-after", "2", "--history", "1e9")
     assert result.returncode == 2, result.stderr
     assert "argument --history: 1e+09 s of telemetry history needs" in result.stderr
     assert "TiB of memory, more than the" in result.stderr
@@ -103,13 +96,7 @@ def test_m2gui_refuses_a_history_the_machine_cannot_hold(tmp_path: Path) -> None
 
 @pytest.mark.timeout(60)
 def test_m2gui_refuses_a_zero_history(tmp_path: Path) -> None:
-    result = subprocess.run(
-        m2gui_cmd(tmp_path, "--simulate", "--quit-after", "2", "--history", "0"),
-        capture_output=True,
-        text=True,
-        env=env(),
-        timeout=50,
-    )
+    result = run_m2gui(tmp_path, "--simulate", "--quit-after", "2", "--history", "0")
     assert result.returncode == 2, result.stderr
     assert "argument --history: must be a finite number of seconds greater than zero" in (
         result.stderr
@@ -118,13 +105,7 @@ def test_m2gui_refuses_a_zero_history(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(60)
 def test_m2gui_logs_the_memory_the_history_takes(tmp_path: Path) -> None:
-    result = subprocess.run(
-        m2gui_cmd(tmp_path, "--simulate", "--quit-after", "0.5", "--history", "30"),
-        capture_output=True,
-        text=True,
-        env=env(),
-        timeout=50,
-    )
+    result = run_m2gui(tmp_path, "--simulate", "--quit-after", "0.5", "--history", "30")
     assert result.returncode == 0, result.stderr
     assert problems(result.stderr) == []
     log = (tmp_path / "m2gui.log").read_text()

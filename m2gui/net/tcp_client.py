@@ -160,25 +160,7 @@ class TcpClient(Client):
             self.done_task.set_result(None)
 
     async def start(self, **kwargs: Any) -> None:
-        """Connect to the TCP/IP server and start the background reader.
-
-        Called by the constructor (or by `connect` when the client was made
-        outside an event loop); not meant to be called by users.
-
-        Parameters
-        ----------
-        **kwargs : `dict` [`str`, `typing.Any`]
-            Additional keyword arguments for ``asyncio.open_connection``.
-
-        Raises
-        ------
-        RuntimeError
-            If start was already called.
-        ConnectionError
-            If the server cannot be reached; the message names host and port.
-        TimeoutError
-            If the connection does not open within ``connect_timeout``.
-        """
+        """Connect (see `Client.start`, same arguments and errors) and start the reader."""
         await super().start(**kwargs)
         self._start_reader()
 

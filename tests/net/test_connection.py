@@ -6,8 +6,6 @@ import asyncio
 import json
 import logging
 import socket
-import time
-from collections.abc import Callable
 
 import pytest
 
@@ -25,15 +23,8 @@ from m2gui.net import (
 from m2gui.sim import GARBAGE, ControllerSimulator
 
 from ..conftest import connect_to
+from ..waiting import until
 from .conftest import LineServer
-
-
-async def until(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {condition}")
-        await asyncio.sleep(0.01)
 
 
 async def wait_for_state(

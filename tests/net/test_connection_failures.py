@@ -24,17 +24,10 @@ from m2gui.net.connection import LATE_INFO_ENTRIES, MAX_UNKNOWN_IDS
 from m2gui.sim import ControllerSimulator
 
 from ..conftest import connect_to
+from ..waiting import until
 from .scripted_peer import ScriptedController
 
 pytestmark = pytest.mark.timeout(25)
-
-
-async def until(condition: object, timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {condition}")
-        await asyncio.sleep(0.01)
 
 
 class AcceptAndClose:

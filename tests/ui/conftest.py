@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
+
+from ..waiting import until
+
+__all__ = ["until"]
 
 
 @pytest.fixture
@@ -23,12 +26,3 @@ def run_qasync(qapp: QApplication) -> Callable[..., Any]:
             return runner.run(asyncio.wait_for(coro, timeout))
 
     return run
-
-
-async def until(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
-    """Wait (letting Qt and asyncio run) until ``condition()`` is true."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await asyncio.sleep(0.02)
