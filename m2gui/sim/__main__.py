@@ -7,13 +7,28 @@ import asyncio
 import contextlib
 import logging
 
+from m2gui.model import load_catalogue
+
+from .controller import SimController
 from .faults import Faults
+from .injection import INJECTION_HELP, Injection, parse_injection
 from .server import ControllerSimulator
+
+
+def injection(text: str) -> Injection:
+    """``--inject`` argument type: the parsed injection, or an argparse error."""
+    try:
+        return parse_injection(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="m2gui-sim", description="Simulated LSST M2 cell controller (TCP/JSON)."
+        prog="m2gui-sim",
+        description="Simulated LSST M2 cell controller (TCP/JSON).",
+        epilog=INJECTION_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--command-port", type=int, default=50010)
@@ -26,7 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="send every topic even with motor power off (as the C++ controller does)",
     )
-    parser.add_argument("--seed", type=int, default=None, help="noise seed")
+    parser.add_argument("--seed", type=int, default=None, help="noise seed (repeatable runs)")
+    parser.add_argument(
+        "--script-seconds",
+        type=float,
+        default=None,
+        metavar="S",
+        help="how long a script runs from 0 to 100%% (default 10)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log every message")
     parser.add_argument("--log-level", default="INFO")
     faults = parser.add_argument_group("fault injection")
@@ -42,6 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=0.0,
         metavar="S",
         help="send bad lines of every kind on both ports every S seconds",
+    )
+    faults.add_argument(
+        "--inject",
+        action="append",
+        type=injection,
+        default=[],
+        metavar="KIND[:ARG...][@S]",
+        help="inject a controller condition (repeatable; see below), e.g. fault:6055, "
+        "limit_switch:12:retract, ilc_fault:5, cell_temperature_high, interlock, "
+        "breaker:motor:0",
     )
     return parser
 
@@ -63,13 +95,27 @@ async def run(args: argparse.Namespace) -> None:
         faults=faults,
         seed=args.seed,
         verbose=args.verbose,
+        injections=args.inject,
+        script_seconds=args.script_seconds,
     )
     async with sim:
         await asyncio.Event().wait()
 
 
+def check_injections(parser: argparse.ArgumentParser, injections: list[Injection]) -> None:
+    """Refuse (as a usage error) injections the controller would refuse."""
+    scratch = SimController(load_catalogue())
+    for item in injections:
+        try:
+            scratch.inject(item.kind, **item.kwargs)
+        except (ValueError, TypeError) as error:
+            parser.error(f"--inject {item}: {error}")
+
+
 def main(argv: list[str] | None = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    check_injections(parser, args.inject)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

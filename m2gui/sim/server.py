@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterable
 from typing import Any
 
 import orjson
@@ -24,6 +24,7 @@ from m2gui.net.sequence import MAX_SEQUENCE_ID
 
 from .controller import CommandFailure, SimController
 from .faults import GARBAGE, Faults
+from .injection import Injection
 from .plant import Plant
 
 __all__ = ["ControllerSimulator"]
@@ -90,6 +91,11 @@ class ControllerSimulator:
         Seed for repeatable noise.
     verbose : `bool`
         Log every message in and out.
+    injections : iterable of `Injection`
+        Conditions to inject once listening (or after their delay), as the
+        ``--inject`` flag does; see `inject`.
+    script_seconds : `float`
+        How long a script takes from 0 to 100 %.
     """
 
     def __init__(
@@ -105,6 +111,8 @@ class ControllerSimulator:
         seed: int | None = None,
         verbose: bool = False,
         log: logging.Logger | None = None,
+        injections: Iterable[Injection] = (),
+        script_seconds: float | None = None,
     ) -> None:
         self.host = host
         self._ports = {"command": command_port, "telemetry": telemetry_port}
@@ -115,7 +123,9 @@ class ControllerSimulator:
         self.seed = seed
         self.verbose = verbose
         self.log = log or logging.getLogger(__name__)
-        self.controller = SimController(self.catalogue)
+        self.injections = list(injections)
+        self.script_seconds = script_seconds
+        self.controller = self._new_controller()
         self.plant = Plant(self.controller, seed)
         self.sessions: dict[str, set[_Session]] = {"command": set(), "telemetry": set()}
         self.commands_received = 0
@@ -169,6 +179,8 @@ class ControllerSimulator:
             self.telemetry_port,
             self.rate or "unlimited",
         )
+        for injection in self.injections:
+            self.schedule(injection)
 
     async def stop(self) -> None:
         """Close every connection and stop listening."""
@@ -206,9 +218,61 @@ class ControllerSimulator:
             await asyncio.sleep(period)
             await action()
 
+    def _new_controller(self) -> SimController:
+        controller = SimController(self.catalogue)
+        if self.script_seconds is not None:
+            controller.script_duration = self.script_seconds
+        return controller
+
     # ------------------------------------------------------------------
     # Fault injection
     # ------------------------------------------------------------------
+    def inject(self, kind: str, **kwargs: Any) -> None:
+        """Inject a condition and send every command client the controller's events.
+
+        Kinds and keyword arguments (each also takes ``active: bool = True``;
+        False undoes the injection, its code included):
+
+        ``fault``, ``code``: set the bit of that code of the fault-bit table in
+        ``summaryFaultsStatus`` (ignored while ``enabledFaultsMask`` masks it).
+        ``limit_switch``, ``actuator`` (0-77), ``direction`` ("retract" or
+        "extend"): ``limitSwitchStatus`` and 6056 (closed loop) or 6057.
+        ``ilc_fault``, ``address`` (0-83): ``innerLoopControlMode`` Fault, and
+        6051 (actuator ILC) or 6052 (sensor ILC).
+        ``cell_temperature_high``: ``cellTemperatureHiWarning`` (every cycle
+        while true) and 6075; the exhaust air warms up by 3 degC.
+        ``interlock``: ``digitalInput`` (InterlockPowerRelay set), ``interlock``.
+        ``breaker``, ``power`` ("motor" or "communication"), ``index`` (0-8 or
+        0-5): the breaker's ``digitalInput`` bit set (open), 6071 for a single
+        open breaker on a line, 6070/6069 for two or more on one line (codes
+        only while the feed is powered), ``summaryFaultsStatus``.
+
+        A new fault-class code stops open- or closed-loop control:
+        ``forceBalanceSystemStatus`` false, ``closedLoopControlMode``
+        TelemetryOnly, ``digitalOutput``. ``clearErrors`` clears everything.
+
+        Raises
+        ------
+        ValueError
+            For an unknown kind, code, actuator, address or breaker.
+        """
+        events = self.controller.inject(kind, **kwargs)
+        args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        self.log.warning("injecting %s(%s): %d event(s)", kind, args, len(events))
+        self.broadcast(events)
+
+    def schedule(self, injection: Injection) -> None:
+        """Apply ``injection`` now, or after its delay (needs a running loop)."""
+        if injection.delay <= 0:
+            self.inject(injection.kind, **injection.kwargs)
+            return
+
+        async def later() -> None:
+            await asyncio.sleep(injection.delay)
+            self.inject(injection.kind, **injection.kwargs)
+
+        self._spawn(later())
+
     async def drop_connections(self) -> None:
         """Close every client connection on both ports (servers keep listening)."""
         sessions = [s for group in self.sessions.values() for s in group]
@@ -375,7 +439,7 @@ class ControllerSimulator:
         await asyncio.sleep(0.5)
         self.log.warning("rebooting: all connections drop, state resets")
         await self.drop_connections()
-        self.controller = SimController(self.catalogue)
+        self.controller = self._new_controller()
         self.plant = Plant(self.controller, self.seed)
 
     # ------------------------------------------------------------------
@@ -428,7 +492,7 @@ class ControllerSimulator:
     def cycle(self, dt: float) -> bytes:
         """Advance the simulation one cycle; return the telemetry to send."""
         self.plant.step(dt)
-        self.broadcast(self.controller.tick(self.plant.settled))
+        self.broadcast(self.controller.tick(dt, self.plant.settled, self.plant.measured))
         self.telemetry_cycles += 1
         if not self.sessions["telemetry"]:
             return b""

@@ -126,7 +126,10 @@ class Listener(QObject):
         """Stop listening (called when the owner is destroyed)."""
         signal, self._signal = self._signal, None
         if signal is not None:
-            signal.disconnect(self._on_emit, missing_ok=True)
+            try:
+                signal.disconnect(self._on_emit, missing_ok=True)
+            except Exception:  # at interpreter exit the store may be half torn down
+                log.debug("could not disconnect %s", self.objectName(), exc_info=True)
 
 
 def listen(
