@@ -41,6 +41,7 @@ from m2gui.model.telemetry import (
 )
 from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT
 from m2gui.sim import ControllerSimulator
+from m2gui.sim.injection import injection_argument
 from m2gui.ui.main_window import MainWindow
 from m2gui.ui.settings import open_settings, setting_int
 from m2gui.ui.tasks import cancel_all, spawn
@@ -91,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start the embedded controller simulator in this process and connect to it",
     )
+    parser.add_argument(
+        "--inject",
+        action="append",
+        default=[],
+        type=injection_argument,
+        metavar="SPEC",
+        help="with --simulate: a controller condition to inject (repeatable), e.g. "
+        "fault:6055, limit_switch:12:retract, breaker:motor:0@5 (see m2gui-sim --help)",
+    )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     parser.add_argument("--log-file", type=Path, help="default: m2gui.log in the user log dir")
     parser.add_argument("--no-reconnect", action="store_true", help="do not reconnect after a drop")
@@ -131,6 +141,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.inject and not args.simulate:
+        parser.error("argument --inject: only with --simulate (the embedded simulator)")
     need, available = history_memory(args.history)
     if available is not None and need > available:
         fits = largest_history(load_catalogue(), available)
@@ -274,7 +286,9 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) 
     settings = open_settings(args.settings)
     sim: ControllerSimulator | None = None
     if args.simulate:
-        sim = ControllerSimulator(command_port=0, telemetry_port=0, all_telemetry=True)
+        sim = ControllerSimulator(
+            command_port=0, telemetry_port=0, all_telemetry=True, injections=args.inject
+        )
         await sim.start()
         address = ("127.0.0.1", sim.command_port, sim.telemetry_port)
     else:
@@ -324,7 +338,7 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) 
         watcher.close()
         if screenshot is not None and screenshot.done() and not screenshot.cancelled():
             exit_code = 0 if screenshot.result() else 1
-        await session.disconnect()
+        await session.close()
         if sim is not None:
             await sim.stop()
         await cancel_all()

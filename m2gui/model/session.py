@@ -120,6 +120,14 @@ class Session:
         """Disconnect and stop reconnecting."""
         await self.connection.close()
 
+    async def close(self) -> None:
+        """End the session: stop the domain stores' work (``shutdown()``), then disconnect."""
+        for store in list(self._stores.values()):
+            shutdown = getattr(store, "shutdown", None)
+            if shutdown is not None:
+                await shutdown()
+        await self.disconnect()
+
     # ------------------------------------------------------------------
     # Sending
     # ------------------------------------------------------------------

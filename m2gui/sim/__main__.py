@@ -11,16 +11,8 @@ from m2gui.model import load_catalogue
 
 from .controller import SimController
 from .faults import Faults
-from .injection import INJECTION_HELP, Injection, parse_injection
+from .injection import INJECTION_HELP, Injection, injection_argument
 from .server import ControllerSimulator
-
-
-def injection(text: str) -> Injection:
-    """``--inject`` argument type: the parsed injection, or an argparse error."""
-    try:
-        return parse_injection(text)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -68,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     faults.add_argument(
         "--inject",
         action="append",
-        type=injection,
+        type=injection_argument,
         default=[],
         metavar="KIND[:ARG...][@S]",
         help="inject a controller condition (repeatable; see below), e.g. fault:6055, "

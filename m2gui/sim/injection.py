@@ -18,6 +18,7 @@ simulator sets the bits of an unpowered feed and while it resets breakers).
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -187,6 +188,14 @@ class Injection:
 
 
 _SPEC = re.compile(r"^(?P<body>[^@]+?)(?:@(?P<delay>[0-9]*\.?[0-9]+))?$")
+
+
+def injection_argument(text: str) -> Injection:
+    """An ``--inject`` argument: the parsed injection, or an argparse error saying why."""
+    try:
+        return parse_injection(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def parse_injection(text: str) -> Injection:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 import m2gui
 from m2gui.model.history import Preferences
 from m2gui.model.log_store import LogStore
+from m2gui.model.ops.local_mode import LocalMode
 from m2gui.model.plot_layout import DEFAULT_LAYOUT, PlotLayout
 from m2gui.model.session import Session
 from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT, ConnectionState
@@ -32,6 +33,7 @@ from .commands.history_panel import HistoryPanel
 from .commands.panel import CommandPanel
 from .connect_dialog import ConnectDialog
 from .connection_bar import ConnectionBar
+from .domain_views import CELL_VIEWS, OPERATIONS_VIEWS, DomainTabs
 from .events_panel import EventsPanel
 from .log_panel import LogPanel
 from .plots.area import PlotArea
@@ -109,7 +111,13 @@ class MainWindow(QMainWindow):
         self.history_panel = HistoryPanel(session.history)
         self.console_panel = ConsolePanel(session)
         self.history_panel.resend_requested.connect(self.resend)
+        # The controller's local mode follows faults from the start, shown or not.
+        session.store(LocalMode)
+        self.operations = DomainTabs(session, OPERATIONS_VIEWS)
+        self.cell = DomainTabs(session, CELL_VIEWS)
         self.add_panel("plots", "Plots", self.plot_area, "center")
+        self.add_panel("operations", "Operations", self.operations, "center")
+        self.add_panel("cell", "Mirror cell", self.cell, "center")
         self.add_panel("signals", "Signals", self.signal_browser, "left")
         self.add_panel("events", "Events", self.events_panel, "right")
         self.add_panel("commands", "Commands", self.command_panel, "right", tabify_with="events")

@@ -270,3 +270,28 @@ def test_about_lists_versions(run_qasync: Any, tmp_path: Path, qtbot: QtBot) -> 
         window.close()
 
     run_qasync(scenario())
+
+
+def test_every_domain_view_is_a_tab_and_shows(
+    run_qasync: Any, tmp_path: Path, qtbot: QtBot
+) -> None:
+    from m2gui.ui.domain_views import CELL_VIEWS, OPERATIONS_VIEWS
+
+    async def scenario() -> None:
+        async with ControllerSimulator(command_port=0, telemetry_port=0, all_telemetry=True) as sim:
+            window = make_window(sim, tmp_path, qtbot)
+            window.resize(1366, 768)
+            window.connect_action.trigger()
+            await until(lambda: window.session.connected, what="connected")
+            tabs = [window.workspace.tabText(i) for i in range(window.workspace.count())]
+            assert tabs == ["Plots", "Operations", "Mirror cell"]
+            for group, specs in ((window.operations, OPERATIONS_VIEWS), (window.cell, CELL_VIEWS)):
+                window.workspace.setCurrentWidget(group)
+                assert [group.tabText(i) for i in range(group.count())] == [s.title for s in specs]
+                for spec in specs:
+                    view = group.show_view(spec.key)
+                    await until(view.isVisible, what=spec.title)
+                    assert view.width() > 600 and view.height() > 350, spec.title
+            await close(window)
+
+    run_qasync(scenario(), timeout=40)
