@@ -29,7 +29,7 @@ async def send(window: MainWindow, name: str, params: dict) -> None:
     panel.load(name, params)
     task = panel.send()
     assert task is not None, panel.outcome.text()
-    if window.session.catalogue.commands[name].dangerous:
+    if window.session.catalogue.commands[name].needs_confirmation(params):
         while panel.confirm_box is None:
             await asyncio.sleep(0.01)
         panel.confirm_box.button(QMessageBox.StandardButton.Yes).click()

@@ -47,9 +47,9 @@ async def click(view: Any, button: Any) -> None:
     before = len(view.session.history.records)
     button.click()
     sender = view.command_sender
-    name = button.command
-    if name and view.session.catalogue.commands[name].dangerous:
-        await until(lambda: sender.confirm_box is not None)
+    task = sender.task
+    await until(lambda: sender.confirm_box is not None or (task is not None and task.done()))
+    if sender.confirm_box is not None:
         sender.confirm_box.button(QMessageBox.StandardButton.Yes).click()
     await until(lambda: len(view.session.history.records) > before)
     await until(lambda: view.session.history.records[-1].outcome.final)

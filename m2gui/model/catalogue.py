@@ -173,6 +173,15 @@ class CommandSpec:
     timeout: float
     params: Mapping[str, Param]
     emits: tuple[str, ...] = ()
+    #: Parameter values that make a dangerous command safe to send at once
+    #: (``moveActuators`` Stop or Pause must never wait for a dialog).
+    safe_when: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def needs_confirmation(self, params: Mapping[str, Any]) -> bool:
+        """True if sending ``params`` must be confirmed by the user first."""
+        if not self.dangerous:
+            return False
+        return not any(params.get(key) in values for key, values in self.safe_when.items())
 
 
 @dataclass(frozen=True)
@@ -296,6 +305,7 @@ class Catalogue:
             timeout=float(spec.get("timeout", 10.0)),
             params=params,
             emits=tuple(spec.get("emits", ())),
+            safe_when={k: tuple(v) for k, v in spec.get("safe_when", {}).items()},
         )
 
     @staticmethod

@@ -89,7 +89,9 @@ class CommandSender(QObject):
                     f"<span style='color:{FAIL_COLOR}'>Not sent: {html.escape(str(error))}</span>"
                 )
                 return None
-            if catalogue.commands[name].dangerous and not await self.confirm(name, params):
+            if catalogue.commands[name].needs_confirmation(params) and not await self.confirm(
+                name, params
+            ):
                 self._report(f"{html.escape(name)} not sent: cancelled.")
                 log.info("%s not sent: cancelled by the user", name)
                 return None

@@ -153,3 +153,13 @@ def test_recorded_traffic_matches_the_catalogue(catalogue: Catalogue, source: st
                 assert len(value) == spec.length, (name, key)
         seen += 1
     assert seen > 100
+
+
+def test_stopping_a_move_needs_no_confirmation(catalogue: Catalogue) -> None:
+    move = catalogue.commands["moveActuators"]
+    assert move.dangerous
+    assert move.needs_confirmation({"actuatorCommand": 1, "actuators": [0], "displacement": 1.0})
+    assert not move.needs_confirmation({"actuatorCommand": 2})  # Stop
+    assert not move.needs_confirmation({"actuatorCommand": 3})  # Pause
+    assert move.needs_confirmation({"actuatorCommand": 4})  # Resume moves again
+    assert not catalogue.commands["clearErrors"].needs_confirmation({})

@@ -63,10 +63,11 @@ class CellRig:
         sender = self.view.command_sender
         task = sender.task
         assert task is not None
-        name = button.command
-        assert name is not None
-        if self.session.catalogue.commands[name].dangerous:
-            await until(lambda: sender.confirm_box is not None, what="confirmation")
+        self.confirmed_last = False
+        # a dangerous command asks first (moveActuators Stop and Pause do not)
+        await until(lambda: sender.confirm_box is not None or task.done(), what="sent or asked")
+        if sender.confirm_box is not None:
+            self.confirmed_last = True
             answer = (
                 QMessageBox.StandardButton.Yes if confirm else QMessageBox.StandardButton.Cancel
             )
@@ -172,8 +173,11 @@ def test_open_loop_moves_send_what_the_incumbent_sends(qtbot: QtBot, run_qasync:
                 "moveActuators",
                 {"actuatorCommand": 3},
             )
+            assert not rig.confirmed_last  # Pause goes at once
             assert sent(await rig.click(view.move_buttons[4]))[1] == {"actuatorCommand": 4}
+            assert rig.confirmed_last  # Resume moves again: confirmed
             assert sent(await rig.click(view.move_buttons[2]))[1] == {"actuatorCommand": 2}
+            assert not rig.confirmed_last  # Stop goes at once
             record = await rig.click(view.move_buttons[4])  # nothing left to resume
             assert record is not None and record.outcome is Outcome.FAIL
             assert "moveActuators: fail" in view.outcome.text()

@@ -56,7 +56,7 @@ class Rig:
         self.panel.load(name, params)
         task = self.panel.send()
         assert task is not None, self.panel.outcome.text()
-        if self.session.catalogue.commands[name].dangerous:
+        if self.session.catalogue.commands[name].needs_confirmation(params):
             await until(lambda: self.panel.confirm_box is not None, what="confirmation")
             box = self.panel.confirm_box
             assert box is not None

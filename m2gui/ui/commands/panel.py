@@ -374,7 +374,7 @@ class CommandPanel(QWidget):
 
     async def _send(self, name: str, params: dict[str, Any]) -> CommandRecord | None:
         spec = self.catalogue.commands[name]
-        if spec.dangerous:
+        if spec.needs_confirmation(params):
             self.send_button.setText("Confirm…")
             confirmed = await self.command_sender.confirm(name, params)
             if not confirmed:
