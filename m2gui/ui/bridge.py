@@ -26,7 +26,8 @@ from typing import Any, Literal
 
 import shiboken6
 from psygnal import SignalInstance
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
 from m2gui.net.ratelog import RateLimitedLog
 
@@ -37,6 +38,8 @@ _problem_log = RateLimitedLog(log)
 
 #: Shortest time between two deliveries to one widget: the display rate.
 DISPLAY_MS = 33
+#: Batch entries kept (merged) for a deferred delivery to a hidden view.
+DEFERRED_BATCH = 1000
 
 Mode = Literal["batch", "latest", "poke"]
 
@@ -53,10 +56,15 @@ class Listener(QObject):
         slot: Callable[..., Any],
         mode: Mode = "batch",
         interval_ms: int = DISPLAY_MS,
+        defer_hidden: bool = False,
     ) -> None:
         super().__init__(owner)
         self.setObjectName(f"listener:{signal.name}")
         self.mode = mode
+        self.owner = owner
+        self.defer_hidden = defer_hidden
+        #: True while a delivery waits for the owner to be shown again.
+        self.deferred = False
         self.interval = interval_ms / 1000
         #: Deliveries made (for tests and diagnostics).
         self.deliveries = 0
@@ -78,6 +86,8 @@ class Listener(QObject):
         with self._lock:
             if self.mode == "batch":
                 self._pending.append(args)
+                if self.deferred and len(self._pending) > DEFERRED_BATCH:
+                    self._pending = _squeeze(self._pending)
             else:
                 self._pending[:] = [args]
             if self._armed:
@@ -89,8 +99,25 @@ class Listener(QObject):
         self._wake.emit()
 
     def _arm(self) -> None:
+        if self.defer_hidden and _hidden_in_shown_window(self.owner):
+            # A tab not shown: deliver when it is (see eventFilter), not now.
+            if not self.deferred:
+                self.deferred = True
+                self.owner.installEventFilter(self)
+                if self.mode == "batch":
+                    with self._lock:
+                        self._pending = _squeeze(self._pending)
+            return
         wait = self._last + self.interval - time.monotonic()
         self._timer.start(max(0, int(wait * 1000)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """The owner was shown: hand over what came while it was hidden."""
+        if watched is self.owner and event.type() == QEvent.Type.Show and self.deferred:
+            self.deferred = False
+            self.owner.removeEventFilter(self)
+            self._timer.start(0)
+        return False
 
     def _deliver(self) -> None:
         with self._lock:
@@ -139,6 +166,7 @@ def listen(
     *,
     mode: Mode = "batch",
     interval_ms: int = DISPLAY_MS,
+    defer_hidden: bool = False,
 ) -> Listener:
     """Call ``slot`` on the Qt thread when ``signal`` fires, coalesced.
 
@@ -158,13 +186,34 @@ def listen(
         How emissions are handed over.
     interval_ms : `int`
         Shortest time between two calls (default: the display rate).
+    defer_hidden : `bool`
+        For a view that redraws from its store: while it sits hidden in a
+        shown window (a tab not in front), hold deliveries and make one when
+        it is shown again, so hidden tabs cost nothing. Identical batch
+        entries are merged meanwhile; use it only for slots that read the
+        store's state rather than rebuild it from the entries.
 
     Returns
     -------
     listener : `Listener`
         Its ``deliveries`` counts the calls; ``detach()`` stops it early.
     """
-    return Listener(owner, signal, slot, mode, interval_ms)
+    return Listener(owner, signal, slot, mode, interval_ms, defer_hidden)
+
+
+def _hidden_in_shown_window(owner: QObject) -> bool:
+    """True for a widget not visible inside a window that is (a tab behind another)."""
+    if not isinstance(owner, QWidget):
+        return False
+    return not owner.isVisible() and owner.window().isVisible()
+
+
+def _squeeze(pending: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Merge identical entries (keeping the last order); keep the newest if unhashable."""
+    try:
+        return list(dict.fromkeys(pending))[-DEFERRED_BATCH:]
+    except TypeError:
+        return pending[-DEFERRED_BATCH:]
 
 
 def _weak(slot: Callable[..., Any]) -> Callable[[], Callable[..., Any] | None]:

@@ -309,3 +309,27 @@ def test_closed_widgets_are_collected_and_disconnected(qtbot: QtBot, kind: str) 
     session.events.on_event(event(SOURCE_EVENT, state=True))
     session.history.on_record(CommandRecord("x", {}, 1, time.time(), time.monotonic()))
     QApplication.processEvents()
+
+
+def test_a_view_in_a_hidden_tab_is_updated_when_shown(qtbot: QtBot) -> None:
+    from PySide6.QtWidgets import QTabWidget
+
+    store = EventStore(CAT)
+    tabs = QTabWidget()
+    qtbot.addWidget(tabs)
+    front, behind = Receiver(), Receiver()
+    tabs.addTab(front, "front")
+    tabs.addTab(behind, "behind")
+    tabs.show()
+    listener = listen(behind, store.updated, behind.on_batch, defer_hidden=True)
+    always = listen(front, store.updated, front.on_batch, defer_hidden=True)
+    for i in range(3000):
+        store.on_event(event("interlock", state=bool(i % 2)))
+    qtbot.waitUntil(lambda: sum(map(len, front.batches)) == 3000, timeout=5000)
+    assert always.deliveries >= 1
+    assert behind.batches == [] and listener.deferred  # a tab not in front: no work
+    tabs.setCurrentWidget(behind)
+    qtbot.waitUntil(lambda: bool(behind.batches), timeout=5000)
+    assert listener.deliveries == 1
+    assert behind.batches[0] == [("interlock",)]  # merged: the slot reads the store
+    assert not listener.deferred

@@ -256,7 +256,7 @@ class ActuatorView(QWidget):
         self._on_forces()
         listen(self, self.selection.changed, self._on_selection, mode="latest")
         listen(self, session.events.updated, self._on_events, mode="batch")
-        listen(self, session.telemetry.arrived, self._on_telemetry, mode="batch")
+        listen(self, session.telemetry.arrived, self._on_telemetry, mode="batch", defer_hidden=True)
 
     # ------------------------------------------------------------------
     # Building

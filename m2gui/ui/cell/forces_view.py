@@ -305,7 +305,7 @@ class ForcesView(QWidget):
 
         self._filter_changed(self.ring.currentText())
         self._refresh_labels()
-        listen(self, store.changed, self._changed)
+        listen(self, store.changed, self._changed, defer_hidden=True)
 
     # ------------------------------------------------------------------
     def _changed(self, batch: list[tuple[tuple[str, ...]]]) -> None:

@@ -63,7 +63,7 @@ class NetForceView(QWidget):
             layout.addWidget(self._group(title, description, quantities))
         layout.addStretch(1)
         self.refresh([q.signal for _, _, qs in GROUPS for q in qs])
-        listen(self, self.store.changed, self._changed)
+        listen(self, self.store.changed, self._changed, defer_hidden=True)
 
     def _group(self, title: str, description: str, quantities: tuple[Quantity, ...]) -> QGroupBox:
         box = QGroupBox(title)

@@ -97,7 +97,7 @@ class RigidBodyView(QWidget):
         for topic in POSITION_TOPICS:
             self._show(topic)
         self._show_in_position()
-        listen(self, self.store.changed, self._on_position, mode="batch")
+        listen(self, self.store.changed, self._on_position, mode="batch", defer_hidden=True)
         listen(self, session.events.updated, self._on_events, mode="batch")
 
     # ------------------------------------------------------------------

@@ -110,7 +110,7 @@ class UtilityView(QWidget):
         layout.addWidget(scroll)
 
         self.refresh(("power", "breakers", "temperature", "elevation", "displacement"))
-        listen(self, store.changed, self._changed)
+        listen(self, store.changed, self._changed, defer_hidden=True)
 
     # ------------------------------------------------------------------
     # Building

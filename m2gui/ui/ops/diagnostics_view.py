@@ -282,7 +282,7 @@ class DiagnosticsView(QWidget):
 
         self._lay_out(outputs, guide)
         self._show_all()
-        listen(self, self.store.changed, self._on_changed, mode="batch")
+        listen(self, self.store.changed, self._on_changed, mode="batch", defer_hidden=True)
         listen(self, session.store(LocalMode).changed, self._on_rules, mode="poke")
         listen(self, session.store(ProcedureRunner).changed, self._on_rules, mode="poke")
 
