@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +18,7 @@ os.environ.setdefault("QT_API", "pyside6")
 
 import qasync
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from shots import until
 
 from m2gui.model.cell.hardpoints_selection import HardpointSelection
 from m2gui.model.cell.selection import ActuatorSelection
@@ -32,14 +31,6 @@ from m2gui.ui.cell.rigid_body_view import RigidBodyView
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 SIZE = (900, 550)
-
-
-async def until(condition: Callable[[], Any], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(str(condition))
-        await asyncio.sleep(0.02)
 
 
 async def click(view: Any, button: Any) -> None:

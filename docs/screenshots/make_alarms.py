@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -24,6 +22,7 @@ os.environ.setdefault("QT_API", "pyside6")
 
 import qasync
 from PySide6.QtWidgets import QApplication, QWidget
+from shots import until
 
 from m2gui.model.ops.fault_mask_editor import FaultMaskEditor
 from m2gui.model.ops.faults import FaultLog
@@ -36,14 +35,6 @@ from m2gui.ui.ops.alarms_view import AlarmsView
 HERE = Path(__file__).resolve().parent
 #: The tab area of the main window at 1366x768.
 SIZE = (900, 550)
-
-
-async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.02)
 
 
 def save(widget: QWidget, name: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -19,6 +18,7 @@ os.environ.setdefault("QT_API", "pyside6")
 import numpy as np
 import qasync
 from PySide6.QtWidgets import QApplication
+from shots import until
 
 from m2gui.model.cell.selection import ActuatorSelection
 from m2gui.model.geometry import load_geometry
@@ -28,14 +28,6 @@ from m2gui.ui.cell.mirror_map import MirrorMapView
 
 OUT = Path(__file__).resolve().parent
 SIZE = (900, 550)  # the tab area at 1366 x 768
-
-
-async def until(condition: object, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.02)
 
 
 def inject(sim: ControllerSimulator, kind: str, **kw: object) -> None:

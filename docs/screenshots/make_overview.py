@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ os.environ.setdefault("QT_API", "pyside6")
 
 import qasync
 from PySide6.QtWidgets import QApplication, QWidget
+from shots import until
 
 from m2gui.model.ops.limit_switch import LimitSwitches
 from m2gui.model.session import Session
@@ -33,14 +32,6 @@ from m2gui.ui.ops.overview_view import OverviewView
 HERE = Path(__file__).resolve().parent
 #: The tab area of the main window at 1366x768.
 SIZE = (900, 550)
-
-
-async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        await asyncio.sleep(0.02)
 
 
 def inject(sim: ControllerSimulator, kind: str, events: list[dict[str, Any]], **kw: Any) -> None:
