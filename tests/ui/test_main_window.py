@@ -88,6 +88,8 @@ def test_disconnect_and_reconnect_from_the_ui(
             await until(lambda: bar.state_label.text() == "disconnected", what="disconnected")
             assert bar.host.isEnabled()
             assert bar.age.text() == "telemetry: none"
+            # as a user would: click Connect once it is offered again
+            await until(window.connect_action.isEnabled, what="Connect enabled")
             window.connect_action.trigger()
             await until(lambda: bar.state_label.text() == "connected", what="reconnected")
             await close(window)

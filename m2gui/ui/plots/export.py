@@ -22,6 +22,8 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 from m2gui.model.plot_panel import PanelModel
 from m2gui.model.plot_table import Table
 
+from ..main_thread_gc import gc_on_this_thread
+
 __all__ = [
     "ExportCancelled",
     "export_csv",
@@ -132,14 +134,15 @@ async def export_csv(
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="m2gui-csv-export")
     try:
-        future = loop.run_in_executor(pool, write_csv, path, table, report, stop)
-        try:
-            return await asyncio.shield(future)
-        except asyncio.CancelledError:
-            stop.set()  # the worker stops before its next chunk and removes the file
-            with contextlib.suppress(Exception):
-                await future
-            raise
+        with gc_on_this_thread():  # never collect Qt objects in the worker
+            future = loop.run_in_executor(pool, write_csv, path, table, report, stop)
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                stop.set()  # the worker stops before its next chunk and removes the file
+                with contextlib.suppress(Exception):
+                    await future
+                raise
     finally:
         pool.shutdown(wait=False)
 
