@@ -150,7 +150,8 @@ class Plant:
         self.tangent_theta = theta
         # A1 and A4 carry no in-plane gravity; the four others share it.
         self.tangent_share = np.where(np.isclose(np.cos(theta) ** 2, 1.0), 0.0, 1.0)
-        self.tangent_sign = np.where(np.sin(theta) > 0, 1.0, -1.0)
+        # A2, A3 in compression (negative), A5, A6 in tension, as the vendor counts them.
+        self.tangent_sign = np.where(np.sin(theta) > 0, -1.0, 1.0)
         self.statics_ax, self.kin_ax, self.statics_tan, self.kin_tan = _matrices(self.geom, n_ax)
         self.tangent_radius_um = float(np.hypot(self.geom.x[n_ax], self.geom.y[n_ax])) * 1e6
         self.step_um = float(c["STEP_TO_MM"]) * 1000.0
