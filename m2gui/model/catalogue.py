@@ -198,6 +198,14 @@ class FieldSpec:
     elements: str = ""
     labels: tuple[str, ...] = ()
 
+    #: Decimals shown (tables, tool tips, readouts, exports); None: as Python prints it.
+    precision: int | None = None
+
+    def format_number(self, value: float) -> str:
+        """``value`` at this field's precision, with its unit (``"12.3 N"``)."""
+        text = f"{value:.{self.precision}f}" if self.precision is not None else f"{value:g}"
+        return f"{text} {self.unit}" if self.unit else text
+
     @property
     def is_array(self) -> bool:
         """True if the field is a list."""
@@ -248,6 +256,8 @@ class Catalogue:
         self.default_command_port: int = int(data["ports"]["command"])
         self.default_telemetry_port: int = int(data["ports"]["telemetry"])
         self.telemetry_period: float = float(data["telemetry_period_s"])
+        #: Decimals shown per unit, unless a field sets its own ``precision``.
+        self.precision_by_unit: dict[str, int] = dict(data.get("precision_by_unit", {}))
         self.commands: dict[str, CommandSpec] = {
             name: self._command(name, spec) for name, spec in data["commands"].items()
         }
@@ -308,8 +318,7 @@ class Catalogue:
             safe_when={k: tuple(v) for k, v in spec.get("safe_when", {}).items()},
         )
 
-    @staticmethod
-    def _topic(name: str, kind: str, spec: Mapping[str, Any]) -> TopicSpec:
+    def _topic(self, name: str, kind: str, spec: Mapping[str, Any]) -> TopicSpec:
         fields = {
             fname: FieldSpec(
                 name=fname,
@@ -321,6 +330,12 @@ class Catalogue:
                 index_base=f.get("index_base"),
                 elements=f.get("elements", ""),
                 labels=tuple(f.get("labels", ())),
+                precision=f.get(
+                    "precision",
+                    self.precision_by_unit.get(f.get("unit", ""))
+                    if f.get("type") in ("float", "double")
+                    else None,
+                ),
             )
             for fname, f in spec["fields"].items()
         }

@@ -163,3 +163,13 @@ def test_stopping_a_move_needs_no_confirmation(catalogue: Catalogue) -> None:
     assert not move.needs_confirmation({"actuatorCommand": 3})  # Pause
     assert move.needs_confirmation({"actuatorCommand": 4})  # Resume moves again
     assert not catalogue.commands["clearErrors"].needs_confirmation({})
+
+
+def test_numbers_carry_their_unit_at_the_catalogue_precision(catalogue: Catalogue) -> None:
+    force = catalogue.telemetry["axialForce"].fields["measured"]
+    assert (force.precision, force.format_number(12.3456)) == (1, "12.3 N")
+    assert catalogue.telemetry["position"].fields["x"].format_number(1.23456) == "1.23 um"
+    assert catalogue.telemetry["temperature"].fields["ring"].format_number(21.456) == "21.46 degC"
+    # integers and enumerations keep no decimals
+    steps = catalogue.telemetry["axialActuatorSteps"].fields
+    assert all(f.precision is None for f in steps.values())
