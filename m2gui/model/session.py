@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -124,8 +125,10 @@ class Session:
         """End the session: stop the domain stores' work (``shutdown()``), then disconnect."""
         for store in list(self._stores.values()):
             shutdown = getattr(store, "shutdown", None)
-            if shutdown is not None:
-                await shutdown()
+            if callable(shutdown):
+                result = shutdown()
+                if inspect.isawaitable(result):
+                    await result
         await self.disconnect()
 
     # ------------------------------------------------------------------

@@ -61,7 +61,7 @@ class Listener(QObject):
         super().__init__(owner)
         self.setObjectName(f"listener:{signal.name}")
         self.mode = mode
-        self.owner = owner
+        self._owner = weakref.ref(owner)
         self.defer_hidden = defer_hidden
         #: True while a delivery waits for the owner to be shown again.
         self.deferred = False
@@ -99,11 +99,12 @@ class Listener(QObject):
         self._wake.emit()
 
     def _arm(self) -> None:
-        if self.defer_hidden and _hidden_in_shown_window(self.owner):
+        owner = self._owner()
+        if self.defer_hidden and owner is not None and _hidden_in_shown_window(owner):
             # A tab not shown: deliver when it is (see eventFilter), not now.
             if not self.deferred:
                 self.deferred = True
-                self.owner.installEventFilter(self)
+                owner.installEventFilter(self)
                 if self.mode == "batch":
                     with self._lock:
                         self._pending = _squeeze(self._pending)
@@ -113,9 +114,9 @@ class Listener(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         """The owner was shown: hand over what came while it was hidden."""
-        if watched is self.owner and event.type() == QEvent.Type.Show and self.deferred:
+        if event.type() == QEvent.Type.Show and self.deferred and watched is self._owner():
             self.deferred = False
-            self.owner.removeEventFilter(self)
+            watched.removeEventFilter(self)
             self._timer.start(0)
         return False
 
