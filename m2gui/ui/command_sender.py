@@ -15,6 +15,7 @@ import json
 import logging
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
@@ -105,7 +106,8 @@ class CommandSender(QObject):
             self._report(outcome_html(record))
             return record
         finally:
-            self.finished.emit(record)
+            if shiboken6.isValid(self):  # the view may have closed meanwhile
+                self.finished.emit(record)
 
     async def confirm(self, name: str, params: dict[str, Any]) -> bool:
         """Ask whether to send a dangerous command (a dialog that does not block the loop)."""
@@ -136,7 +138,8 @@ class CommandSender(QObject):
             box.deleteLater()
 
     def _report(self, text: str) -> None:
-        self.reported.emit(text)
+        if shiboken6.isValid(self):
+            self.reported.emit(text)
 
 
 def outcome_html(record: CommandRecord) -> str:
