@@ -15,21 +15,28 @@ from dataclasses import dataclass
 
 from psygnal import Signal as EventSignal
 
-from .catalogue import Catalogue
+from .catalogue import Catalogue, FieldSpec
 from .plot_layout import TIME_MODES, PanelLayout
 from .plot_limits import UndrawableCount
 from .plot_table import Table, signals_table
 from .signals import Signal, element_labels, parse_signal
 from .telemetry import TelemetryStore, TopicBuffer
 
-__all__ = ["LEGEND_LIMIT", "PanelCurve", "PanelModel", "TopicCurves"]
+__all__ = ["LEGEND_LIMIT", "TITLE_LIMIT", "PanelCurve", "PanelModel", "TopicCurves", "clean_title"]
 
 log = logging.getLogger(__name__)
 
 #: Legends with more curves than this start hidden.
 LEGEND_LIMIT = 16
+#: Characters kept of a panel title.
+TITLE_LIMIT = 100
 
 TimeRange = tuple[float, float]
+
+
+def clean_title(title: str) -> str:
+    """A panel title as kept: one line, spaces collapsed, at most `TITLE_LIMIT` characters."""
+    return " ".join(title.split())[:TITLE_LIMIT].strip()
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,14 @@ class PanelCurve:
     signal: Signal
     label: str
     unit: str
+    #: The catalogue's field (precision and unit of the values).
+    spec: FieldSpec | None = None
+
+    def format(self, value: float) -> str:
+        """``value`` at the catalogue's precision, with the unit (``"12.3 N"``)."""
+        if self.spec is not None:
+            return self.spec.format_number(value)
+        return f"{value:g} {self.unit}" if self.unit else f"{value:g}"
 
 
 class TopicCurves:
@@ -169,7 +184,7 @@ class PanelModel:
                 element = element_labels(spec)[signal.index]
                 if not element.startswith("["):
                     label += f" {element}"
-            curve = PanelCurve(signal, label, spec.unit)
+            curve = PanelCurve(signal, label, spec.unit, spec)
             present.add(signal)
             added.append(signal)
             self._curves.append(curve)
@@ -206,6 +221,13 @@ class PanelModel:
         self.curves_changed.emit(added, removed)
         self.changed.emit("signals")
 
+    def legend_labels(self) -> list[str]:
+        """The curves' labels for the legend: without the topic when every
+        curve is of the same topic (``ring[3]`` for ``temperature.ring[3]``)."""
+        if len(self.groups) == 1:
+            return [c.label.split(".", 1)[-1] for c in self._curves]
+        return [c.label for c in self._curves]
+
     @property
     def legend_shown(self) -> bool:
         """Whether the legend is shown: as chosen, else when there are few curves."""
@@ -217,7 +239,8 @@ class PanelModel:
     # Options
     # ------------------------------------------------------------------
     def set_title(self, title: str) -> None:
-        """Name the panel."""
+        """Name the panel (kept as `clean_title` makes it: one line, bounded)."""
+        title = clean_title(title)
         if title != self.title:
             self.title = title
             self.title_changed.emit(title)
@@ -303,6 +326,11 @@ class PanelModel:
     # ------------------------------------------------------------------
     # Time
     # ------------------------------------------------------------------
+    @property
+    def gap(self) -> float:
+        """Seconds without a sample of a topic drawn (and exported) as a gap."""
+        return self.store.gap
+
     def _buffers(self) -> list[TopicBuffer]:
         return [
             b for topic in self.groups if (b := self.store.buffer(topic)) is not None and b.count
@@ -350,15 +378,21 @@ class PanelModel:
         t0, t1 = span if span is not None else (math.inf, -math.inf)
         return signals_table(self.store, self.signals, t0, t1)
 
-    def values_at(self, t: float) -> list[tuple[PanelCurve, float]]:
-        """Every curve's sample nearest to time ``t`` (curves without samples are left out)."""
+    def values_at(self, t: float, within: float = math.inf) -> list[tuple[PanelCurve, float]]:
+        """Every curve's sample nearest to time ``t``.
+
+        Curves without samples, or whose nearest sample is more than
+        ``within`` seconds from ``t`` (``t`` is in a gap: pass `gap`), are
+        left out.
+        """
         out: list[tuple[PanelCurve, float]] = []
         for group in self.groups.values():
             buffer = self.store.buffer(group.topic)
             if buffer is None or not buffer.count:
                 continue
-            _, values = buffer.value_at(t, group.columns(buffer))
-            out.extend(zip(group.curves, values.tolist(), strict=True))
+            when, values = buffer.value_at(t, group.columns(buffer))
+            if abs(when - t) <= within:
+                out.extend(zip(group.curves, values.tolist(), strict=True))
         return out
 
     @property

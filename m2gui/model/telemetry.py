@@ -31,6 +31,7 @@ from .catalogue import Catalogue, TopicSpec
 from .signals import Signal
 
 __all__ = [
+    "GAP_PERIODS",
     "Envelope",
     "TelemetryStore",
     "TopicBuffer",
@@ -48,6 +49,9 @@ FloatArray = npt.NDArray[np.float64]
 FACTOR = 4
 #: The nominal telemetry rate, used to turn a history length into samples.
 NOMINAL_RATE_HZ = 20.0
+#: Telemetry periods without a sample after which the history has a gap
+#: (drawn as a gap, marked in exports): telemetry stopped, or the link was down.
+GAP_PERIODS = 5
 
 
 @dataclass
@@ -197,6 +201,39 @@ class _Rows:
         return total + (self.maxs.nbytes if self.maxs is not None else 0)
 
 
+class _Marks:
+    """Ascending absolute sample indices: append at the end, drop at the front
+    (both amortised O(1)); never more than the samples retained."""
+
+    def __init__(self) -> None:
+        self.indices = np.empty(16, np.int64)
+        self.start = 0
+        self.end = 0
+
+    def append(self, index: int) -> None:
+        if self.end == len(self.indices):
+            n = self.end - self.start
+            if 2 * n > len(self.indices):
+                grown = np.empty(2 * len(self.indices), np.int64)
+                grown[:n] = self.indices[self.start : self.end]
+                self.indices = grown
+            else:
+                self.indices[:n] = self.indices[self.start : self.end]
+            self.start, self.end = 0, n
+        self.indices[self.end] = index
+        self.end += 1
+
+    def drop_before(self, first: int) -> None:
+        while self.start < self.end and self.indices[self.start] < first:
+            self.start += 1
+
+    def within(self, lo: int, hi: int) -> npt.NDArray[np.int64]:
+        """The indices ``i`` with ``lo <= i < hi`` (a view)."""
+        kept = self.indices[self.start : self.end]
+        i0, i1 = np.searchsorted(kept, [lo, hi], "left")
+        return kept[i0:i1]
+
+
 class TopicBuffer:
     """The retained history of one telemetry topic, with its pyramid.
 
@@ -206,9 +243,12 @@ class TopicBuffer:
         The topic's fields (from the catalogue).
     capacity : `int`
         Samples retained.
+    gap : `float`
+        Seconds without a sample that make a gap in the history (see
+        `gaps`); infinite (the default): no gaps are recorded.
     """
 
-    def __init__(self, spec: TopicSpec, capacity: int) -> None:
+    def __init__(self, spec: TopicSpec, capacity: int, gap: float = math.inf) -> None:
         self.spec = spec
         self.name = spec.name
         self.columns: dict[str, slice] = {}
@@ -228,6 +268,9 @@ class TopicBuffer:
         self.total = 0
         self.version = 0
         self.last_time = -math.inf
+        self.gap = gap
+        #: Samples that came more than `gap` seconds after the previous one.
+        self._gaps = _Marks()
         self.bad_values: dict[str, int] = {}
         self.short_arrays: dict[str, int] = {}
 
@@ -295,6 +338,8 @@ class TopicBuffer:
                 pass  # nested, ragged, or beyond a double: a bad value
             row[a : a + w] = np.nan
             self._bad(fname, value)
+        if t - self.last_time > self.gap and self.total:
+            self._gaps.append(self.total)
         self.last_time = t
         raw = self.raw
         row_index = raw.claim()
@@ -302,6 +347,8 @@ class TopicBuffer:
         raw.mins[row_index] = row
         self.total += 1
         self.version += 1
+        if self._gaps.end > self._gaps.start:
+            self._gaps.drop_before(raw.first)
         self._reduce()
 
     def _bad(self, fname: str, value: Any) -> None:
@@ -341,6 +388,17 @@ class TopicBuffer:
         i0 = int(np.searchsorted(times, t0, "left"))
         i1 = int(np.searchsorted(times, t1, "right"))
         return self.raw.first + i0, self.raw.first + i1
+
+    def gaps(self, a0: int, a1: int) -> npt.NDArray[np.int64]:
+        """Gaps among samples ``[a0, a1)``: the absolute index of each sample
+        that came more than `gap` seconds after the previous one (which is in
+        the range too), ascending."""
+        return self._gaps.within(max(a0, self.raw.first) + 1, a1)
+
+    def times_of(self, indices: npt.NDArray[np.int64]) -> FloatArray:
+        """Receive times of retained samples given by absolute index."""
+        raw = self.raw
+        return raw.times[indices - raw.first + raw.start]
 
     def envelope(
         self, columns: slice | Sequence[int], a0: int, a1: int, max_blocks: int
@@ -445,6 +503,9 @@ class TelemetryStore:
     def __init__(self, catalogue: Catalogue, history: float = 600.0) -> None:
         self.catalogue = catalogue
         self.history = check_history(history)
+        #: Seconds without a sample of a topic that make a gap in its history:
+        #: `GAP_PERIODS` telemetry periods.
+        self.gap = GAP_PERIODS * catalogue.telemetry_period
         self.buffers: dict[str, TopicBuffer] = {}
         self.unknown_topics: dict[str, int] = {}
 
@@ -470,7 +531,7 @@ class TelemetryStore:
             if spec is None:
                 self.unknown_topics[received.name] = self.unknown_topics.get(received.name, 0) + 1
                 return
-            buffer = self.buffers[received.name] = TopicBuffer(spec, self.capacity)
+            buffer = self.buffers[received.name] = TopicBuffer(spec, self.capacity, self.gap)
         buffer.append(received.time, received.message)
         self.arrived.emit(received.name)
 

@@ -7,6 +7,7 @@ import logging
 import math
 import subprocess
 import sys
+import time
 from typing import Any
 
 import numpy as np
@@ -15,7 +16,8 @@ import pytest
 from m2gui.model import load_catalogue
 from m2gui.model.plot_layout import PanelLayout
 from m2gui.model.plot_limits import PLOT_LIMIT, drawable
-from m2gui.model.plot_panel import LEGEND_LIMIT, PanelModel
+from m2gui.model.plot_names import NAME_LIMIT, export_file_name
+from m2gui.model.plot_panel import LEGEND_LIMIT, TITLE_LIMIT, PanelModel, clean_title
 from m2gui.model.signals import Signal
 from m2gui.model.telemetry import TelemetryStore, TopicBuffer
 from m2gui.net import Received
@@ -94,7 +96,8 @@ def model(store: TelemetryStore) -> PanelModel:
 
 def test_the_model_imports_no_qt() -> None:
     code = (
-        "import sys, m2gui.model.plot_panel, m2gui.model.plot_table, m2gui.model.plot_limits; "
+        "import sys, m2gui.model.plot_panel, m2gui.model.plot_table, m2gui.model.plot_limits, "
+        "m2gui.model.plot_names; "
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'qasync')]; "
         "assert not bad, bad"
     )
@@ -253,11 +256,12 @@ def test_visible_table_is_a_copy_of_the_visible_window(
     t0 = t1 - 1.0
     assert model.visible_range() == (t0, t1)
     assert table.header == [
-        "time",
-        "tangentForce.applied[2]",
-        "axialForce.measured[5]",
-        "axialForce.applied[0]",
+        "time (s)",
+        "tangentForce.applied[2] (N)",
+        "axialForce.measured[5] (N)",
+        "axialForce.applied[0] (N)",
     ]
+    assert table.precisions == [1, 1, 1] and table.gaps == 0
     assert np.all(np.diff(table.times) >= 0) and t0 <= table.times[0] and table.times[-1] <= t1
     axial_rows = table.present[:, 1]
     assert np.array_equal(axial_rows, table.present[:, 2])
@@ -283,7 +287,7 @@ def test_visible_table_is_a_copy_of_the_visible_window(
 def test_an_empty_panel_has_an_empty_table(model: PanelModel) -> None:
     model.add_signal_names(["powerStatus.motorVoltage"])
     table = model.visible_table()
-    assert table.header == ["time", "powerStatus.motorVoltage"]
+    assert table.header == ["time (s)", "powerStatus.motorVoltage (V)"]
     assert table.values.shape == (0, 1) and table.present.shape == (0, 1)
 
 
@@ -389,3 +393,118 @@ def test_listeners_are_held_weakly(model: PanelModel) -> None:
     gc.collect()
     model.set_window(600.0)  # reaches nothing
     assert len(model.window_changed) == 0
+
+
+# ----------------------------------------------------------------------
+# Issue 17: gaps, names, legend labels, values near a time
+# ----------------------------------------------------------------------
+def power(i: int) -> dict[str, Any]:
+    return dict.fromkeys(CAT.telemetry["powerStatus"].fields, float(i))
+
+
+def test_the_store_records_gaps_of_more_than_five_periods() -> None:
+    store = TelemetryStore(CAT, history=60)
+    assert store.gap == pytest.approx(5 * CAT.telemetry_period)
+    times = [0.0, 0.05, 0.1, 0.1 + 0.24, 0.1 + 0.24 + 0.26, 5.0, 5.05, 5.05]
+    for i, t in enumerate(times):
+        store.on_telemetry(Received("powerStatus", power(i), 1000.0 + t, "telemetry"))
+    buffer = store.buffer("powerStatus")
+    assert buffer is not None
+    assert buffer.gaps(0, 8).tolist() == [4, 5]  # 0.26 s and 4.4 s; not 0.24 s
+    assert buffer.gaps(4, 8).tolist() == [5]  # sample 3 (before 4) is not in the range
+    assert buffer.gaps(0, 5).tolist() == [4]
+    assert buffer.times_of(buffer.gaps(0, 8)).tolist() == [1000.6, 1005.0]
+
+
+def test_recorded_gaps_stay_bounded_through_wrap_around() -> None:
+    buffer = TopicBuffer(CAT.telemetry["powerStatus"], 64, gap=0.25)
+    for i in range(10_000):
+        buffer.append(float(i), power(i))  # one second apart: every sample after a gap
+    gaps = buffer.gaps(0, buffer.total)
+    assert gaps.tolist() == list(range(buffer.total - buffer.count + 1, buffer.total))
+    assert len(buffer._gaps.indices) <= 2 * 64  # never more than the samples retained
+    never = TopicBuffer(CAT.telemetry["powerStatus"], 64)  # no gap given: none recorded
+    for i in range(100):
+        never.append(float(i * 100), power(i))
+    assert never.gaps(0, 100).size == 0
+
+
+def test_the_table_marks_each_gap_with_an_empty_row(store: TelemetryStore) -> None:
+    for i in range(4):
+        store.on_telemetry(Received("powerStatus", power(i), 1000.0 + i * 0.05, "telemetry"))
+    for i in range(4):
+        store.on_telemetry(Received("powerStatus", power(i), 1010.0 + i * 0.05, "telemetry"))
+    feed_axial(store, 0, 300)  # 1000 to 1015 without a gap
+    model = PanelModel(store, CAT)
+    model.add_signal_names(["powerStatus.motorVoltage", "axialForce.measured[0]"])
+    table = model.visible_table()
+    assert table.gaps == 1
+    empty = ~table.present.any(axis=1)
+    assert empty.sum() == 1
+    assert table.times[empty].tolist() == [pytest.approx(1000.15 + CAT.telemetry_period)]
+    assert np.all(np.diff(table.times) >= 0)
+
+
+def test_values_near_a_time_leave_out_curves_in_a_gap(
+    model: PanelModel, store: TelemetryStore
+) -> None:
+    feed_axial(store, 0, 100)  # 1000 to 1004.95
+    model.add_signal_names(["axialForce.applied[1]"])
+    assert model.values_at(1002.0, within=model.gap) != []
+    assert model.values_at(1010.0, within=model.gap) == []
+    assert model.values_at(1010.0) != []  # the nearest, however far
+
+
+def test_titles_are_one_bounded_line(model: PanelModel) -> None:
+    model.set_title("  Axial\n forces\t measured  ")
+    assert model.title == "Axial forces measured"
+    model.set_title("x" * 500)
+    assert model.title == "x" * TITLE_LIMIT
+    assert clean_title(" \n ") == ""
+
+
+def test_legend_labels_leave_out_a_common_topic(model: PanelModel) -> None:
+    model.add_signal_names(["temperature.ring[0]", "temperature.intake[1]"])
+    assert model.legend_labels() == [c.label.removeprefix("temperature.") for c in model.curves()]
+    assert model.legend_labels()[0].startswith("ring[0]")
+    model.add_signal_names(["powerStatus.motorVoltage"])
+    assert model.legend_labels() == [c.label for c in model.curves()]
+
+
+def test_curves_format_values_at_the_catalogue_precision(model: PanelModel) -> None:
+    model.add_signal_names(
+        ["axialForce.measured[0]", "position.x", "temperature.ring[0]", "powerStatus.motorVoltage"]
+    )
+    texts = [c.format(1.23456) for c in model.curves()]
+    unit = CAT.telemetry["position"].fields["x"].unit
+    assert texts == ["1.2 N", f"1.23 {unit}", "1.23 degC", "1.23 V"]
+
+
+@pytest.mark.parametrize(
+    ("title", "span", "name"),
+    [
+        (
+            "Axial forces",
+            ((2026, 11, 30, 14, 2, 5), (2026, 11, 30, 14, 12, 5)),
+            "Axial forces 2026-11-30 14-02-05 to 14-12-05.csv",
+        ),
+        (
+            "Night: A/B <test>?",
+            ((2026, 11, 30, 23, 58, 0), (2026, 12, 1, 0, 8, 0)),
+            "Night- A-B -test-- 2026-11-30 23-58-00 to 2026-12-01 00-08-00.csv",
+        ),
+        ("", None, "plot.csv"),
+        ("...", None, "plot.csv"),
+        ("CON", None, "CON_.csv"),
+        ("a\x00b\tc", None, "a-b-c.csv"),
+        ("y" * 300, None, "y" * NAME_LIMIT + ".csv"),
+    ],
+)
+def test_export_file_names(
+    title: str, span: tuple[tuple[int, ...], tuple[int, ...]] | None, name: str
+) -> None:
+    times = None
+    if span is not None:
+        times = tuple(time.mktime((s[0], s[1], s[2], s[3], s[4], s[5], 0, 0, -1)) for s in span)
+    assert export_file_name(title, times, "csv") == name  # type: ignore[arg-type]
+    assert export_file_name("t", (math.inf, math.inf), "png") == "t.png"  # no clock shows that

@@ -57,11 +57,12 @@ def panel(qtbot: QtBot) -> PlotPanel:
 
 
 def reference_csv(panel: PlotPanel) -> str:
-    """The file the export wrote before it moved to a worker thread (cell by cell)."""
+    """The file the export writes, cell by cell: exact times, forces at 0.1 N."""
     table = panel.model.visible_table()
+    assert set(table.precisions) == {1}
     lines = [",".join(table.header)]
     for t, row, present in zip(table.times, table.values, table.present, strict=True):
-        cells = [repr(float(v)) if p else "" for v, p in zip(row, present, strict=True)]
+        cells = [f"{float(v):.1f}" if p else "" for v, p in zip(row, present, strict=True)]
         lines.append(repr(float(t)) + "," + ",".join(cells))
     return "\n".join(lines) + "\n"
 
@@ -232,10 +233,10 @@ def test_real_infinities_are_written_not_blanked(
     for i, v in enumerate([1.0, math.inf, -math.inf, math.nan, 2.0]):
         message = dict.fromkeys(fields, 0.0)
         message["motorVoltage"] = v
-        store.on_telemetry(Received("powerStatus", message, 1000.0 + i, "telemetry"))
+        store.on_telemetry(Received("powerStatus", message, 1000.0 + i * 0.05, "telemetry"))
     panel = area.add_panel(PanelLayout(signals=["powerStatus.motorVoltage"], window=None))
     panel.refresh()
     path = tmp_path / "inf.csv"
     assert run_qasync(export_csv(panel.model, path)) == 5
     cells = [line.split(",")[1] for line in path.read_text().splitlines()[1:]]
-    assert cells == ["1.0", "inf", "-inf", "nan", "2.0"]
+    assert cells == ["1.00", "inf", "-inf", "nan", "2.00"]  # volts at 0.01 V

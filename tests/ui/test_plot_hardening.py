@@ -202,8 +202,11 @@ def test_item_data_bounds_ignore_undrawable_values() -> None:
     )
     item.set_data(x, y)
     assert item.y_range == (-1.0, 7.0)
-    # Gaps where undrawable: [1, 2] [4, 5, -1] and [3] [6, 7].
-    assert [[p.size() for p in runs] for runs in item._polylines] == [[2, 3], [1, 2]]
+    # Gaps where undrawable: [1, 2] [4, 5, -1] and [3] [6, 7]; 3 alone is a dot.
+    assert [[p.size() for p in runs] for runs in item._polylines] == [[2, 3], [2]]
+    dots = item._dots[1]
+    assert item._dots[0] is None and dots is not None and dots.size() == 1
+    assert (dots.at(0).x(), dots.at(0).y()) == (1.0, 3.0)
     rect = item.boundingRect()
     assert math.isfinite(rect.height()) and rect.top() == -1.0
     item.set_data(x[:2], np.array([[math.nan], [math.inf]]))

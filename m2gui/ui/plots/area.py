@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QHBoxLayout,
@@ -48,6 +48,9 @@ class PlotArea(QWidget):
         Protocol catalogue.
     refresh_hz : `float`
         Display refresh rate (default 30).
+    settings : `QSettings`, optional
+        Where the panels remember their export folder (default: m2gui's
+        settings file, opened at the first export).
     """
 
     #: Emitted when panels, signals or options change.
@@ -59,8 +62,10 @@ class PlotArea(QWidget):
         catalogue: Catalogue,
         refresh_hz: float = 30.0,
         parent: QWidget | None = None,
+        settings: QSettings | None = None,
     ) -> None:
         super().__init__(parent)
+        self.settings = settings
         self.store = store
         self.catalogue = catalogue
         self.origin = time.time()
@@ -173,7 +178,7 @@ class PlotArea(QWidget):
         model = PanelModel(self.store, self.catalogue)
         if layout is not None:
             model.apply_layout(layout)
-        panel = PlotPanel(model, self.origin)
+        panel = PlotPanel(model, self.origin, settings=self.settings)
         panel.setObjectName(f"plot_panel_{len(self.panels)}")
         panel.close_requested.connect(lambda: self.remove_panel(panel))
         panel.activated.connect(lambda: self._set_current(panel))
@@ -206,6 +211,33 @@ class PlotArea(QWidget):
         self.current = panel
         for p in self.panels:
             p.toolbar.set_current(p is panel)
+
+    def pause_all(self, paused: bool) -> None:
+        """Pause every panel (True) or have every panel follow live data again (False)."""
+        for panel in self.panels:
+            panel.model.set_paused(paused)
+
+    @property
+    def all_paused(self) -> bool:
+        """Whether there are panels and every one is paused (for a "pause all" toggle)."""
+        return bool(self.panels) and all(p.model.paused for p in self.panels)
+
+    def select_panel(self, step: int) -> PlotPanel | None:
+        """Make the panel ``step`` places after the current one (before it if
+        negative, wrapping around) current, and give it the keyboard focus.
+
+        Returns the panel now current (None: there are no panels).
+        """
+        if not self.panels:
+            return None
+        if self.current in self.panels:
+            index = (self.panels.index(self.current) + step) % len(self.panels)
+        else:
+            index = 0 if step >= 0 else len(self.panels) - 1
+        panel = self.panels[index]
+        self._set_current(panel)
+        panel.setFocus(Qt.FocusReason.OtherFocusReason)
+        return panel
 
     def plot(self, names: list[str]) -> PlotPanel:
         """Add signals to the current panel (a new one if there is none)."""

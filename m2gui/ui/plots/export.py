@@ -1,5 +1,14 @@
 """Export a plot: the model's visible data as CSV (in a worker thread, with
-progress and cancel), the plot widget as PNG or SVG."""
+progress and cancel), the plot and its legend as PNG or SVG.
+
+The CSV file has a header row (``time (s)``, then each signal's name with its
+unit: ``axialForce.measured[12] (N)``), then one row per sample, in time
+order. Times are Unix seconds, exact; values are written at the catalogue's
+precision (forces 0.1 N, positions 0.01 um, temperatures 0.01 degC; exact
+where the catalogue sets none). A cell is empty on the rows of another
+topic's samples, and a row with only a time marks a gap: that topic sent
+nothing for more than five telemetry periods (stopped, or disconnected).
+"""
 
 from __future__ import annotations
 
@@ -14,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QPoint, QRect
 from PySide6.QtGui import QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QGraphicsView, QWidget
+from PySide6.QtWidgets import QWidget
 
 from m2gui.model.plot_panel import PanelModel
 from m2gui.model.plot_table import Table
@@ -26,6 +35,7 @@ from ..main_thread_gc import gc_on_this_thread
 
 __all__ = [
     "ExportCancelled",
+    "cell_formats",
     "export_csv",
     "export_png",
     "export_svg",
@@ -43,26 +53,40 @@ class ExportCancelled(Exception):
     """The export was cancelled; it left no file behind."""
 
 
+def cell_formats(precisions: list[int | None] | None, n: int) -> list[str]:
+    """A ``str.format`` field per column: ``{:.1f}`` at a precision, ``{!r}``
+    (the shortest round-trip ``repr``: exact) without one."""
+    if precisions is None:
+        return ["{!r}"] * n
+    return ["{!r}" if p is None else f"{{:.{p}f}}" for p in precisions]
+
+
 def format_rows(
     times: npt.NDArray[np.float64],
     values: npt.NDArray[np.float64],
     present: npt.NDArray[np.bool_],
+    precisions: list[int | None] | None = None,
 ) -> str:
     """CSV text of some rows, each line ending in a newline.
 
-    Numbers are Python's shortest round-trip ``repr``, so reading the file
-    back gives exactly the buffer's numbers; absent cells are empty.
+    Times are Python's shortest round-trip ``repr`` (exact); values are
+    written with ``precisions[column]`` decimals, or exactly where that is
+    None (or ``precisions`` is None); absent cells are empty.
     """
+    formats = cell_formats(precisions, values.shape[1])
+    whole_row = "{!r}," + ",".join(formats) + "\n"
     whole: list[bool] = np.all(present, axis=1).tolist()
     lines = []
     for t, row, all_there, mask in zip(
         times.tolist(), values.tolist(), whole, present.tolist(), strict=True
     ):
         if all_there:
-            cells = ",".join(map(repr, row))
+            lines.append(whole_row.format(t, *row))
         else:
-            cells = ",".join([repr(v) if p else "" for v, p in zip(row, mask, strict=True)])
-        lines.append(f"{t!r},{cells}\n")
+            cells = ",".join(
+                [f.format(v) if p else "" for f, v, p in zip(formats, row, mask, strict=True)]
+            )
+            lines.append(f"{t!r},{cells}\n")
     return "".join(lines)
 
 
@@ -94,6 +118,7 @@ def write_csv(
                         table.times[start:stop],
                         table.values[start:stop],
                         table.present[start:stop],
+                        table.precisions,
                     )
                 )
                 if progress is not None:
@@ -148,15 +173,16 @@ async def export_csv(
 
 
 def export_png(plot: QWidget, path: str | Path) -> bool:
-    """Save a plot widget as PNG; return whether it was written."""
+    """Save a plot widget (and what it holds: the legend) as PNG; return whether it was written."""
     return bool(plot.grab().save(str(path)))
 
 
-def export_svg(plot: QGraphicsView, path: str | Path, title: str = "") -> None:
-    """Save a plot view (a pyqtgraph ``PlotWidget``) as SVG (vector).
+def export_svg(plot: QWidget, path: str | Path, title: str = "") -> None:
+    """Save a plot widget (a pyqtgraph ``PlotWidget``, or a widget holding
+    one and its legend) as SVG (vector).
 
-    Qt's own SVG generator paints the plot widget: pyqtgraph 0.14's
-    SVGExporter fails on this Qt (pyqtgraph issue 3485).
+    Qt's own SVG generator paints the widget: pyqtgraph 0.14's SVGExporter
+    fails on this Qt (pyqtgraph issue 3485).
     """
     generator = QSvgGenerator()
     generator.setFileName(str(path))
@@ -165,6 +191,6 @@ def export_svg(plot: QGraphicsView, path: str | Path, title: str = "") -> None:
     generator.setTitle(title or "m2gui plot")
     painter = QPainter(generator)
     try:
-        plot.render(painter)
+        QWidget.render(plot, painter, QPoint(0, 0))  # the widget, not QGraphicsView.render
     finally:
         painter.end()

@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from psygnal import SignalInstance
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QPointF, QSettings, Qt, Signal
+from PySide6.QtGui import QColor, QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
 
 from m2gui.model.plot_panel import PanelCurve, PanelModel
 from m2gui.model.signals import Signal as SignalRef
@@ -23,6 +23,7 @@ from .curves import MultiCurveItem
 from .drop import DropPlot
 from .exporter import PanelExporter
 from .grid import GridLines
+from .legend import LegendList
 from .time_axis import TimeAxis
 from .toolbar import PanelToolbar
 
@@ -53,6 +54,8 @@ class PlotPanel(QWidget):
         What to show.
     origin : `float`
         Wall-clock time that is x = 0 in clock mode (shared by the panels of an area).
+    settings : `QSettings`, optional
+        Where the export folder is remembered (default: m2gui's settings file).
     """
 
     #: Emitted when the user asks to close the panel.
@@ -62,7 +65,13 @@ class PlotPanel(QWidget):
     #: Emitted when the view changed and the panel wants a frame.
     redraw_needed = Signal()
 
-    def __init__(self, model: PanelModel, origin: float, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        model: PanelModel,
+        origin: float,
+        parent: QWidget | None = None,
+        settings: QSettings | None = None,
+    ) -> None:
         super().__init__(parent)
         self.model = model
         self.origin = origin
@@ -92,9 +101,7 @@ class PlotPanel(QWidget):
         self.view.sigRangeChangedManually.connect(self._user_moved_view)
         self.view.sigXRangeChanged.connect(self._x_range_changed)
         self.view.sigYRangeChanged.connect(self._y_range_moved)
-        self.legend = pg.LegendItem(offset=(10, 10), labelTextSize="8pt")
-        self.legend.setParentItem(self.view)
-        self._legend_samples: list[pg.PlotDataItem] = []
+        self.legend = LegendList()
         self.crosshair = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888", width=1))
         self.readout = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(0, 0, 0, 150))
         self.readout.setZValue(100)
@@ -106,7 +113,15 @@ class PlotPanel(QWidget):
         )
         self.toolbar = PanelToolbar(model)
         self.toolbar.crosshair_toggled.connect(self.set_crosshair)
-        self.exporter = PanelExporter(model, self.plot, self)
+        # The plot and its legend: what a picture export shows.
+        self.figure = QWidget()
+        self.figure.setObjectName("figure")
+        figure_layout = QHBoxLayout(self.figure)
+        figure_layout.setContentsMargins(0, 0, 0, 0)
+        figure_layout.setSpacing(0)
+        figure_layout.addWidget(self.plot, 1)
+        figure_layout.addWidget(self.legend)
+        self.exporter = PanelExporter(model, self.figure, self, settings)
         self.exporter.status_changed.connect(self.toolbar.show_export)
         self.toolbar.export_requested.connect(self.exporter.ask)
         self.toolbar.cancel_export_requested.connect(self.exporter.cancel)
@@ -115,7 +130,7 @@ class PlotPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.toolbar)
-        layout.addWidget(self.plot)
+        layout.addWidget(self.figure, 1)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.axis.set_mode(model.time_mode)
         self._show_curves()
@@ -180,15 +195,21 @@ class PlotPanel(QWidget):
     def _show_legend(self) -> None:
         """Build the legend's entries only while it is shown (78 entries cost)."""
         curves = self.model.curves()
-        shown = self.model.legend_shown
-        self.legend.clear()
-        self._legend_samples = []
-        for curve in curves if shown else []:
-            sample = pg.PlotDataItem(pen=pg.mkPen(self.colors[curve.signal], width=2))
-            self._legend_samples.append(sample)
-            self.legend.addItem(sample, curve.label)
-        self.legend.setColumnCount(max(1, math.ceil(len(curves) / 12)))
-        self.legend.setVisible(shown and bool(curves))
+        shown = self.model.legend_shown and bool(curves)
+        entries = []
+        if shown:
+            labels = self.model.legend_labels()
+            entries = [
+                (label, f"{c.label} ({c.unit})" if c.unit else c.label, self.colors[c.signal])
+                for c, label in zip(curves, labels, strict=True)
+            ]
+        self.legend.show_entries(entries)
+        self.legend.setVisible(shown)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        # The legend takes at most a third of the panel's width (and 240 px).
+        self.legend.set_max_width(max(60, min(240, event.size().width() // 3)))
+        super().resizeEvent(event)
 
     def _show_time_mode(self, mode: str) -> None:
         if mode != self.axis.mode and mode == "clock":
@@ -311,8 +332,17 @@ class PlotPanel(QWidget):
                 continue
             columns = curves.columns(buffer)
             a0, a1 = buffer.index_range(t0, t1)
-            envelope = buffer.envelope(columns, max(a0 - 1, 0), a1, max_blocks)
-            group.item.set_data(envelope.x - self.x_offset, envelope.y)
+            a0 = max(a0 - 1, 0)
+            envelope = buffer.envelope(columns, a0, a1, max_blocks)
+            # Cut the curves where samples stopped coming for a while (no
+            # envelope point lies inside a gap: each is a sample's time).
+            after_gaps = buffer.gaps(a0, a1)
+            breaks = (
+                np.searchsorted(envelope.x, buffer.times_of(after_gaps), "left")
+                if after_gaps.size
+                else None
+            )
+            group.item.set_data(envelope.x - self.x_offset, envelope.y, breaks)
             group.version = buffer.version
             curves.count_undrawable(buffer)
             if group.item.y_range is not None:
@@ -387,14 +417,17 @@ class PlotPanel(QWidget):
         self.crosshair.setPos(x)
         t = x + self.x_offset
         lines = [time.strftime("%H:%M:%S", time.localtime(t)) + f".{int((t % 1) * 1000):03d}"]
-        lines.extend(self._readout_line(c, v) for c, v in self.model.values_at(t))
+        values = self.model.values_at(t, within=self.model.gap)
+        lines.extend(self._readout_line(c, v) for c, v in values)
+        if not values and self.model.signals:
+            lines.append("no samples here")
         self.readout.setHtml("<br>".join(lines[:40]))
         (x0, _), (_, y1) = self.view.viewRange()
         self.readout.setPos(x0, y1)
 
     def _readout_line(self, curve: PanelCurve, value: float) -> str:
         color = self.colors[curve.signal].name()
-        return f'<span style="color:{color}">{curve.label}</span>: {value:.6g} {curve.unit}'
+        return f'<span style="color:{color}">{curve.label}</span>: {curve.format(value)}'
 
     # ------------------------------------------------------------------
     def focusInEvent(self, event: Any) -> None:

@@ -1,4 +1,10 @@
-"""`PanelToolbar`: a plot panel's toolbar, a view of its `PanelModel` that also drives it."""
+"""`PanelToolbar`: a plot panel's toolbar, a view of its `PanelModel` that also drives it.
+
+Compact, so that a panel is usable about 450 pixels wide: the title (elided,
+double-click to rename), the time window, then icons with tool tips for
+what is used often (pause, auto-Y, cursor, export) and a "more" menu for the
+rest (rename, time axis, legend, removing curves).
+"""
 
 from __future__ import annotations
 
@@ -6,14 +12,24 @@ from collections.abc import Callable
 from typing import Any
 
 from psygnal import SignalInstance
-from PySide6.QtCore import Signal
-from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QMenu, QToolButton, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QMenu,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
 
-from m2gui.model.plot_layout import TIME_MODES, WINDOWS
+from m2gui.model.plot_layout import WINDOWS
 from m2gui.model.plot_panel import PanelModel
 
-__all__ = ["PanelToolbar"]
+from .title import ElidedLabel, PanelTitle
+
+__all__ = ["EXPORTS", "TIME_MODE_NAMES", "PanelToolbar"]
 
 EXPORTS = (
     ("csv", "Visible data as CSV…"),
@@ -21,9 +37,19 @@ EXPORTS = (
     ("svg", "Picture as SVG…"),
 )
 
+#: The time modes, as the "more" menu names them.
+TIME_MODE_NAMES = {
+    "relative": "Time axis: seconds before the latest sample",
+    "clock": "Time axis: local clock time",
+}
+
+_PAUSE_TIP = "Pause: freeze the view (data keeps coming)"
+_RESUME_TIP = "Resume: follow the live data again"
+
 
 class PanelToolbar(QWidget):
-    """Title, time window, time mode, pause, auto-Y, legend, curves, export, close.
+    """Title, time window, pause, auto-Y, cursor, export, more (rename, time
+    axis, legend, curves), close.
 
     The title, window, time mode, pause, auto-Y, legend and curves controls
     show the model and change it; they keep no state of their own. The
@@ -36,7 +62,7 @@ class PanelToolbar(QWidget):
         The panel's model.
     """
 
-    #: The "Cursor" button was toggled (show the crosshair or not).
+    #: The cursor button was toggled (show the crosshair or not).
     crosshair_toggled = Signal(bool)
     #: The user asked for an export: "csv", "png" or "svg".
     export_requested = Signal(str)
@@ -49,51 +75,69 @@ class PanelToolbar(QWidget):
         super().__init__(parent)
         self.model = model
         self.bar = QHBoxLayout(self)
-        self.bar.setContentsMargins(4, 2, 4, 2)
-        self.bar.setSpacing(0)
-        self.title_label = QLabel()
-        self.title_label.setStyleSheet("font-weight: bold")
-        self.bar.addWidget(self.title_label)
-        self.bar.addStretch(1)
+        self.bar.setContentsMargins(4, 1, 2, 1)
+        self.bar.setSpacing(1)
+        self.title = PanelTitle()
+        self.title_label = self.title.label
+        self.bar.addWidget(self.title, 1)
+        self.undrawn_label = ElidedLabel(24)
+        self.undrawn_label.setStyleSheet("color: #d9822b")
+        self.undrawn_label.setVisible(False)
+        self.bar.addWidget(self.undrawn_label)
+        self.status = ElidedLabel(24)
+        self.bar.addWidget(self.status)
+        self.cancel_export_button = self._button(
+            "Cancel",
+            "Stop the CSV export (no file is left)",
+            icon=QStyle.StandardPixmap.SP_BrowserStop,
+        )
+        self.cancel_export_button.setVisible(False)
         self.window_box = QComboBox()
         self.window_box.addItems(list(WINDOWS))
-        self.window_box.setToolTip("Time window")
+        self.window_box.setToolTip("Time window shown")
+        self.window_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.window_box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
         self.bar.addWidget(self.window_box)
-        self.time_box = QComboBox()
-        self.time_box.addItems(list(TIME_MODES))
-        self.time_box.setToolTip("Time axis: seconds before the latest sample, or local time")
-        self.bar.addWidget(self.time_box)
-        self.pause_button = self._button("Pause", "Freeze the view (data keeps coming)", True)
-        self.auto_y_button = self._button("Auto Y", "Scale Y to the visible data", True)
-        self.cross_button = self._button("Cursor", "Crosshair with every curve's value", True)
-        self.legend_button = self._button("Legend", "Show the legend", True)
-        self.curves_button = self._button("Curves", "Remove curves")
-        self.curves_menu = QMenu(self)
-        self.curves_button.setMenu(self.curves_menu)
-        self.curves_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.export_button = self._button("Export", "Export the visible data or the picture")
-        self.export_menu = QMenu(self)
-        self.export_button.setMenu(self.export_menu)
-        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.pause_button = self._button(
+            "Pause", _PAUSE_TIP, True, QStyle.StandardPixmap.SP_MediaPause
+        )
+        self.auto_y_button = self._button("↕", "Auto Y: scale Y to the visible data", True)
+        self.cross_button = self._button("┼", "Cursor: read every curve's value at a time", True)
+        self.export_button = self._button(
+            "Export",
+            "Export the visible data (CSV) or the picture (PNG, SVG)",
+            icon=QStyle.StandardPixmap.SP_DialogSaveButton,
+        )
+        self.export_menu = self._menu(self.export_button)
         for kind, text in EXPORTS:
             action = QAction(text, self.export_menu)
             action.setData(kind)
             self.export_menu.addAction(action)
-        self.undrawn_label = QLabel()
-        self.undrawn_label.setStyleSheet("color: #d9822b")
-        self.undrawn_label.setVisible(False)
-        self.bar.addWidget(self.undrawn_label)
-        self.status = QLabel()
-        self.bar.addWidget(self.status)
-        self.cancel_export_button = self._button("Cancel", "Stop the CSV export (no file is left)")
-        self.cancel_export_button.setVisible(False)
+        self.more_button = self._button("⋯", "More: rename, time axis, legend, curves")
+        self.more_menu = self._menu(self.more_button)
+        self.rename_action = self.more_menu.addAction("Rename panel…")
+        self.more_menu.addSeparator()
+        self.time_group = QActionGroup(self)
+        self.time_actions: dict[str, QAction] = {}
+        for mode, text in TIME_MODE_NAMES.items():
+            action = self.more_menu.addAction(text)
+            action.setCheckable(True)
+            action.setData(mode)
+            self.time_group.addAction(action)
+            self.time_actions[mode] = action
+        self.more_menu.addSeparator()
+        self.legend_action = self.more_menu.addAction("Legend")
+        self.legend_action.setCheckable(True)
+        self.curves_menu = self.more_menu.addMenu("Remove curves")
         self.close_button = self._button("✕", "Close this panel")
         self._sync()
+        self.title.renamed.connect(self.model.set_title)
+        self.rename_action.triggered.connect(self.title.start_editing)
         self.window_box.currentTextChanged.connect(self._window_picked)
-        self.time_box.currentTextChanged.connect(self._time_mode_picked)
+        self.time_group.triggered.connect(self._time_mode_picked)
         self.pause_button.toggled.connect(self._pause_toggled)
         self.auto_y_button.toggled.connect(self._auto_y_toggled)
-        self.legend_button.toggled.connect(self._legend_toggled)
+        self.legend_action.toggled.connect(self._legend_toggled)
         self.cross_button.toggled.connect(self.crosshair_toggled)
         self.curves_menu.aboutToShow.connect(self.fill_curves_menu)
         self.export_menu.triggered.connect(self._export_picked)
@@ -102,14 +146,31 @@ class PanelToolbar(QWidget):
         for signal, slot in self._model_slots():
             signal.connect(slot)
 
-    def _button(self, text: str, tip: str, checkable: bool = False) -> QToolButton:
+    def _button(
+        self,
+        text: str,
+        tip: str,
+        checkable: bool = False,
+        icon: QStyle.StandardPixmap | None = None,
+    ) -> QToolButton:
+        """A flat tool button: ``icon`` if given (``text`` then names it), else ``text``."""
         button = QToolButton()
         button.setText(text)
         button.setToolTip(tip)
         button.setCheckable(checkable)
         button.setAutoRaise(True)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        if icon is not None:
+            button.setIcon(self.style().standardIcon(icon))
         self.bar.addWidget(button)
         return button
+
+    def _menu(self, button: QToolButton) -> QMenu:
+        menu = QMenu(self)
+        button.setMenu(menu)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setStyleSheet("QToolButton::menu-indicator { image: none; width: 0px; }")
+        return menu
 
     def _model_slots(self) -> list[tuple[SignalInstance, Callable[..., Any]]]:
         model = self.model
@@ -145,8 +206,9 @@ class PanelToolbar(QWidget):
 
     def _show_title(self) -> None:
         n = len(self.model.signals)
-        text = self.model.title or ("empty: drop signals here" if n == 0 else "")
-        self.title_label.setText(f"{text}  ({n} curves)" if n else text)
+        title = self.model.title
+        text = title or ("empty: drop signals here" if n == 0 else "")
+        self.title.show_title(title, f"{text}  ({n} curves)" if n else text)
 
     def _show_window(self) -> None:
         window = self.model.window
@@ -155,23 +217,27 @@ class PanelToolbar(QWidget):
             self.window_box.setCurrentText(name)
 
     def _show_time_mode(self) -> None:
-        if self.time_box.currentText() != self.model.time_mode:
-            self.time_box.setCurrentText(self.model.time_mode)
+        action = self.time_actions.get(self.model.time_mode)
+        if action is not None and not action.isChecked():
+            action.setChecked(True)
 
     def _show_paused(self) -> None:
         paused = self.model.paused
         if self.pause_button.isChecked() != paused:
             self.pause_button.setChecked(paused)
         self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setToolTip(_RESUME_TIP if paused else _PAUSE_TIP)
+        icon = QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause
+        self.pause_button.setIcon(self.style().standardIcon(icon))
 
     def _show_auto_y(self) -> None:
         if self.auto_y_button.isChecked() != self.model.auto_y:
             self.auto_y_button.setChecked(self.model.auto_y)
 
     def _show_legend(self) -> None:
-        self.legend_button.blockSignals(True)  # showing is not choosing
-        self.legend_button.setChecked(self.model.legend_shown)
-        self.legend_button.blockSignals(False)
+        self.legend_action.blockSignals(True)  # showing is not choosing
+        self.legend_action.setChecked(self.model.legend_shown)
+        self.legend_action.blockSignals(False)
 
     # ------------------------------------------------------------------
     # Widgets -> model
@@ -179,8 +245,8 @@ class PanelToolbar(QWidget):
     def _window_picked(self, text: str) -> None:
         self.model.set_window(WINDOWS[text])
 
-    def _time_mode_picked(self, mode: str) -> None:
-        self.model.set_time_mode(mode)
+    def _time_mode_picked(self, action: QAction) -> None:
+        self.model.set_time_mode(str(action.data()))
 
     def _pause_toggled(self, on: bool) -> None:
         self.model.set_paused(on)
@@ -213,17 +279,16 @@ class PanelToolbar(QWidget):
     # ------------------------------------------------------------------
     def set_current(self, current: bool) -> None:
         """Underline the title of the current panel (the target of "plot")."""
-        self.title_label.setStyleSheet(
-            "font-weight: bold; text-decoration: underline" if current else "font-weight: bold"
-        )
+        self.title.set_current(current)
 
     def show_problems(self, text: str, tip: str) -> None:
         """Show what the panel could not draw (hidden when ``text`` is empty)."""
-        self.undrawn_label.setText(text)
+        self.undrawn_label.set_full_text(text)
         self.undrawn_label.setToolTip(tip)
         self.undrawn_label.setVisible(bool(text))
 
     def show_export(self, text: str, running: bool) -> None:
         """Show the export status, and the Cancel button while one runs."""
-        self.status.setText(text)
+        self.status.set_full_text(text)
+        self.status.setToolTip(text)
         self.cancel_export_button.setVisible(running)
