@@ -18,8 +18,8 @@ from psygnal import Signal
 from m2gui.net import ControllerConnection, Received
 from m2gui.net.ratelog import RateLimitedLog
 
-from .catalogue import Catalogue, FieldSpec
-from .format import ELLIPSIS, MAX_INT_BITS, Truncated, preview
+from .catalogue import Catalogue, FieldSpec, TopicSpec
+from .format import ELLIPSIS, MAX_INT_BITS, Truncated, describe_value, preview
 
 __all__ = ["EventEntry", "EventStore", "HistoryRow"]
 
@@ -76,7 +76,10 @@ class HistoryRow:
     title : `str`
         ``name`` or ``name[key]``.
     text : `str`
-        ``field=value, …``, at most `HISTORY_TEXT_CHARS` characters (and an ellipsis).
+        ``field=value, …``, each value decoded as the events tree shows it
+        (`describe_value`: enumeration names, fault codes, bits, units) and cut
+        to `HISTORY_FIELD_CHARS`; at most `HISTORY_TEXT_CHARS` characters (and
+        an ellipsis).
     truncated : `bool`
         True when ``text`` (or a value in it) was cut.
     """
@@ -201,7 +204,7 @@ class EventStore:
             entry.count += 1
         if entry.changed:
             entry.changed_at = received.time
-        row, dropped = self._add_history(received.time, entry.title, fields)
+        row, dropped = self._add_history(received.time, entry.title, topic, fields)
         self.updated.emit(entry_id)
         self.history_appended.emit(row, dropped)
 
@@ -243,8 +246,10 @@ class EventStore:
             self._keys_kept[name] = kept + 1
         return True
 
-    def _add_history(self, t: float, title: str, fields: dict[str, Any]) -> tuple[HistoryRow, int]:
-        text, truncated = _history_text(fields)
+    def _add_history(
+        self, t: float, title: str, topic: TopicSpec | None, fields: dict[str, Any]
+    ) -> tuple[HistoryRow, int]:
+        text, truncated = _history_text(self.catalogue, topic, fields)
         row = HistoryRow(t, title, text, truncated)
         self.history.append(row)
         self.history_chars += row.size
@@ -324,14 +329,24 @@ def _json_size(value: Any, limit: int) -> int:
     return size
 
 
-def _history_text(fields: dict[str, Any]) -> tuple[str, bool]:
-    """``name=value, …`` for one history row, bounded, and whether anything was cut."""
+def _history_text(
+    catalogue: Catalogue, topic: TopicSpec | None, fields: dict[str, Any]
+) -> tuple[str, bool]:
+    """``name=value, …`` for one history row, bounded, and whether anything was cut.
+
+    Each value is decoded as the events tree decodes it (`describe_value`).
+    """
     parts: list[str] = []
     length = 0
     truncated = False
     for name, value in fields.items():
-        text, cut = preview(value, HISTORY_FIELD_CHARS)
-        truncated |= cut
+        spec = topic.fields.get(name) if topic is not None else None
+        shown = describe_value(catalogue, spec, value)
+        text = shown.text
+        truncated |= shown.cut
+        if len(text) > HISTORY_FIELD_CHARS:
+            text = text[:HISTORY_FIELD_CHARS] + ELLIPSIS
+            truncated = True
         part = f"{name}={text}"
         if length + len(part) > HISTORY_TEXT_CHARS:
             parts.append(part[: max(0, HISTORY_TEXT_CHARS - length)])

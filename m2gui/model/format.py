@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .catalogue import UINT64_MAX, Catalogue, FieldSpec
+from .catalogue import UINT64_MAX, Catalogue, FieldSpec, Param
 from .geometry import load_geometry
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Formatted",
     "Truncated",
     "describe_value",
+    "format_params",
     "format_value",
     "join_bounded",
     "preview",
@@ -40,6 +41,8 @@ ELLIPSIS = "…"
 MAX_INT_BITS = 4096
 #: Containers nested deeper than this are cut in previews.
 MAX_DEPTH = 32
+#: Longest index list shown as ranges (``0-83``) in command parameters.
+MAX_INDEX_LIST = 4096
 
 
 @dataclass(frozen=True)
@@ -63,10 +66,22 @@ class Truncated:
 
 @dataclass(frozen=True)
 class Formatted:
-    """A value as text, and why it is marked (None when it is not)."""
+    """A value as text, why it is marked (None when it is not), and whether it was cut.
+
+    ``cut`` is True when ``text`` does not show the whole value (a preview, a
+    list shown by its first values, text cut at `MAX_TEXT`).
+    """
 
     text: str
     problem: str | None = None
+    cut: bool = False
+
+
+class _Cut:
+    """Set by the formatters when they leave part of a value out."""
+
+    def __init__(self) -> None:
+        self.cut = False
 
 
 def format_value(catalogue: Catalogue, spec: FieldSpec | None, value: Any) -> str:
@@ -82,7 +97,8 @@ def describe_value(catalogue: Catalogue, spec: FieldSpec | None, value: Any) -> 
 
     Enumerations show their name, bit fields their set bits, fault masks their
     codes, actuator indices their ring labels (values are 0-based here: the
-    event store converts 1-based fields at the edge), numbers their unit. A
+    event store converts 1-based fields at the edge), numbers their unit at
+    the catalogue's precision (`FieldSpec.format_number`: ``12.3 N``). A
     value that does not match ``spec`` (or that cannot be formatted) is shown
     raw, as a bounded preview after `MARK`; the reason is in ``problem``.
     Text longer than `MAX_TEXT` is cut and ends with an ellipsis.
@@ -92,13 +108,69 @@ def describe_value(catalogue: Catalogue, spec: FieldSpec | None, value: Any) -> 
             return Formatted(
                 _clip(f"{MARK} {value.preview}"),
                 f"too large to keep (at least {value.size:,} characters): beginning only",
+                True,
             )
         problem = value_problem(spec, value) if spec is not None else None
         if problem is not None:
-            return Formatted(_marked(value), problem)
-        return Formatted(_clip(_typed(catalogue, spec, value)))
+            return _marked(value, problem)
+        out = _Cut()
+        text = _typed(catalogue, spec, value, out)
+        return Formatted(_clip(text), None, out.cut or len(text) > MAX_TEXT)
     except Exception as error:  # formatting must never raise
-        return Formatted(_marked(value), f"could not be formatted ({type(error).__name__})")
+        return _marked(value, f"could not be formatted ({type(error).__name__})")
+
+
+def format_params(
+    catalogue: Catalogue,
+    command: str,
+    params: dict[str, Any],
+    limit: int = MAX_TEXT,
+    separator: str = ", ",
+) -> str:
+    """A command's parameters as ``name=value, ...``, at most about ``limit`` characters.
+
+    Values are shown as `describe_value` shows event fields: enumeration names,
+    numbers with their unit at the catalogue's precision for that unit; index
+    lists as ranges (``0-83``) and hexadecimal parameters in hexadecimal.
+    Never raises; parameters the catalogue does not know are shown plainly.
+    """
+    if not isinstance(params, dict):
+        return describe_value(catalogue, None, params).text
+    spec = catalogue.commands.get(command)
+    parts = (
+        f"{name}={_param_text(catalogue, spec.params.get(name) if spec else None, value)}"
+        for name, value in params.items()
+    )
+    return join_bounded(parts, limit, separator)
+
+
+def _param_text(catalogue: Catalogue, param: Param | None, value: Any) -> str:
+    if param is None:
+        return describe_value(catalogue, None, value).text
+    whole = isinstance(value, int) and not isinstance(value, bool)
+    if param.display == "hex" and whole and 0 <= value <= UINT64_MAX:
+        return f"0x{value:X}"
+    if (
+        param.index_base is not None
+        and isinstance(value, list)
+        and len(value) <= MAX_INDEX_LIST
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return _clip(format_index_list(value) or "none")
+    return describe_value(catalogue, _param_field(catalogue, param), value).text
+
+
+def _param_field(catalogue: Catalogue, param: Param) -> FieldSpec:
+    """The `FieldSpec` a parameter would have as a field (its precision by its unit)."""
+    precision = catalogue.precision_by_unit.get(param.unit) if param.type == "float" else None
+    return FieldSpec(
+        name=param.name,
+        type=param.type,
+        length=param.length,
+        unit=param.unit,
+        enum=param.enum,
+        precision=precision,
+    )
 
 
 def value_problem(spec: FieldSpec, value: Any) -> str | None:
@@ -144,18 +216,22 @@ def _kind(value: Any) -> str:
     )
 
 
-def _marked(value: Any) -> str:
-    text, _ = preview(value, MAX_TEXT - 2)
-    return f"{MARK} {text}"
+def _marked(value: Any, problem: str) -> Formatted:
+    text, cut = preview(value, MAX_TEXT - 2)
+    return Formatted(f"{MARK} {text}", problem, cut)
 
 
 def _clip(text: str, limit: int = MAX_TEXT) -> str:
     return text if len(text) <= limit else text[:limit] + ELLIPSIS
 
 
-def _typed(catalogue: Catalogue, spec: FieldSpec | None, value: Any) -> str:
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _typed(catalogue: Catalogue, spec: FieldSpec | None, value: Any, out: _Cut) -> str:
     if spec is None:
-        return _plain(value)
+        return _plain(value, out)
     enum = spec.enum
     if isinstance(value, int) and not isinstance(value, bool) and enum:
         if enum in catalogue.enums:
@@ -172,14 +248,29 @@ def _typed(catalogue: Catalogue, spec: FieldSpec | None, value: Any) -> str:
         shown = value[: MAX_LIST_ITEMS * 4]
         named = " ".join(labels[i] if 0 <= i < len(labels) else f"?{i}" for i in shown)
         more = f" ... ({len(value)} values)" if len(value) > len(shown) else ""
-        return f"{_plain(value)} = {named}{more}" if value else "[] (none)"
-    text = _plain(value)
+        out.cut |= bool(more)
+        return f"{_plain(value, out)} = {named}{more}" if value else "[] (none)"
+    if spec.precision is not None and _is_number(value):
+        return spec.format_number(value)
+    if spec.precision is not None and isinstance(value, list):
+        digits = spec.precision
+        items = [f"{v:.{digits}f}" for v in value[:MAX_LIST_ITEMS]]
+        text = _list_text(items, len(value), out)
+    else:
+        text = _plain(value, out)
     if spec.unit and isinstance(value, int | float | list) and not isinstance(value, bool):
         text += f" {spec.unit}"
     return text
 
 
-def _plain(value: Any) -> str:
+def _list_text(items: list[str], length: int, out: _Cut) -> str:
+    """``[a, b, ... (n values)]``: the first items of a list of ``length`` values."""
+    more = f", ... ({length} values)" if length > len(items) else ""
+    out.cut |= bool(more)
+    return "[" + ", ".join(items) + more + "]"
+
+
+def _plain(value: Any, out: _Cut) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -193,10 +284,10 @@ def _plain(value: Any) -> str:
     if isinstance(value, list) and not any(
         isinstance(v, list | dict) for v in value[:MAX_LIST_ITEMS]
     ):
-        items = [_plain(v) for v in value[:MAX_LIST_ITEMS]]
-        more = f", ... ({len(value)} values)" if len(value) > MAX_LIST_ITEMS else ""
-        return "[" + ", ".join(items) + more + "]"
-    return preview(value, MAX_TEXT)[0]
+        return _list_text([_plain(v, out) for v in value[:MAX_LIST_ITEMS]], len(value), out)
+    text, cut = preview(value, MAX_TEXT)
+    out.cut |= cut
+    return text
 
 
 class _Full(Exception):

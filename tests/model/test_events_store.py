@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from m2gui.model import events as events_module
 from m2gui.model import load_catalogue
 from m2gui.model.events import EventStore
-from m2gui.model.format import Truncated
+from m2gui.model.format import Truncated, format_value
 from m2gui.net import Received
 
 CAT = load_catalogue()
@@ -94,12 +94,34 @@ def test_small_values_are_kept_exactly() -> None:
     files = [f"file{i}.yaml" for i in range(50)]
     store.on_event(event("configurationFiles", files=files))
     assert store.value("configurationFiles", "files") == files
-    assert store.history[-1].text.startswith('files=["file0.yaml"')
+    shown = format_value(CAT, CAT.events["configurationFiles"].fields["files"], files)
+    assert store.history[-1].text.startswith("files=" + shown[:40])
     assert store.history[-1].truncated  # the row shows a preview...
     assert not isinstance(store.latest["configurationFiles"].fields["files"], Truncated)
     store.on_event(event("interlock", state=True))
     assert store.history[-1].text == "state=true"
     assert not store.history[-1].truncated
+
+
+def test_history_rows_decode_values_as_the_tree_does() -> None:
+    store = EventStore(CAT)
+    store.on_event(event("summaryFaultsStatus", status=17179869184))
+    assert store.history[-1].text == "status=0x400000000: 6052W"
+    store.on_event(event("powerSystemState", powerType=2, status=True, state=5))
+    assert store.history[-1].title == "powerSystemState[Communication]"
+    assert store.history[-1].text == (
+        "powerType=2 (Communication), status=true, state=5 (PoweredOn)"
+    )
+    store.on_event(event("hardpointList", actuators=[6, 16, 26, 74, 76, 78]))  # 1-based
+    assert store.history[-1].text == "actuators=[5, 15, 25, 73, 75, 77] = B6 B16 B26 A2 A4 A6"
+    store.on_event(event("config", inPositionAxial=0.123456, cellTemperatureDelta=2))
+    assert store.history[-1].text == "inPositionAxial=0.1 N, cellTemperatureDelta=2.00 degC"
+    assert not store.history[-1].truncated
+    # each field stays bounded; unknown events are shown plainly
+    store.on_event(event("made_up", value="v" * 10_000, n=1.5))
+    row = store.history[-1]
+    assert row.truncated and "n=1.5" in row.text
+    assert len(row.text) <= events_module.HISTORY_FIELD_CHARS * 2 + 20
 
 
 def test_many_fields_are_capped() -> None:

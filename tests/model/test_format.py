@@ -14,6 +14,7 @@ from m2gui.model.format import (
     MAX_TEXT,
     Truncated,
     describe_value,
+    format_params,
     format_value,
     join_bounded,
     preview,
@@ -118,3 +119,41 @@ def test_join_bounded_counts_what_it_leaves_out() -> None:
     assert len(text) <= 260
     assert "…" in text and "20000" in text
     assert join_bounded(["a", "", "b"], 200) == "a; b"
+
+
+def test_numbers_carry_their_unit_at_the_catalogue_precision() -> None:
+    config = CAT.events["config"].fields
+    assert format_value(CAT, config["inPositionAxial"], 12.3456) == "12.3 N"
+    assert format_value(CAT, config["inPositionAxial"], 5) == "5.0 N"  # a whole number sent
+    assert format_value(CAT, config["cellTemperatureDelta"], 0.5) == "0.50 degC"
+    assert format_value(CAT, config["inclinometerDelta"], 1.5) == "1.5000 deg"
+    assert format_value(CAT, CAT.telemetry["position"].fields["x"], 1.23456) == "1.23 um"
+    ring = CAT.events["temperatureOffset"].fields["ring"]
+    assert format_value(CAT, ring, [21.456] * 12) == (
+        "[" + ", ".join(["21.46"] * 8) + ", ... (12 values)] degC"
+    )
+    # no precision in the catalogue: as before
+    assert format_value(CAT, config["powerWarningMotor"], 0.123456789) == "0.123457"
+    assert format_value(CAT, config["timeoutIlc"], 3) == "3"
+    # a number too large for a float is shown raw and marked, never raises
+    assert format_value(CAT, config["inPositionAxial"], 10**400).startswith(MARK)
+
+
+def test_command_parameters_are_shown_with_units_names_and_ranges() -> None:
+    text = format_params(
+        CAT, "positionMirror", {"x": 12.345, "y": 0.0, "z": -1, "xRot": 0.5, "yRot": 0.0}
+    )
+    assert text == "x=12.35 um, y=0.00 um, z=-1.00 um, xRot=0.50 arcsec, yRot=0.00 arcsec"
+    assert format_params(CAT, "power", {"powerType": 2, "status": True}) == (
+        "powerType=2 (Communication), status=true"
+    )
+    addresses = format_params(CAT, "getInnerLoopControlMode", {"addresses": list(range(84))})
+    assert addresses == "addresses=0-83"
+    mask = format_params(CAT, "setEnabledFaultsMask", {"mask": 18410715311050326015})
+    assert mask == "mask=0xFF800007FFFFFFFF"
+    forces = format_params(CAT, "applyForces", {"axial": [1.25] * 72, "tangent": [0.0] * 6})
+    assert forces.startswith("axial=[1.2, 1.2,") and "(72 values)] N" in forces
+    # unknown commands and parameters are shown plainly; the text stays bounded
+    assert format_params(CAT, "noSuchCommand", {"a": 1}) == "a=1"
+    huge = format_params(CAT, "noSuchCommand", {f"p{i}": "x" * 1000 for i in range(1000)})
+    assert len(huge) <= 400 and "1000 in all" in huge

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -17,6 +18,7 @@ from m2gui.model import Catalogue, load_catalogue
 from m2gui.model.session import Session
 from m2gui.net import Outcome
 from m2gui.sim import ControllerSimulator
+from m2gui.ui.commands import panel as panel_module
 from m2gui.ui.commands.console import ConsolePanel
 from m2gui.ui.commands.form import INVALID, CommandForm
 from m2gui.ui.commands.history_panel import HistoryPanel
@@ -249,7 +251,11 @@ def test_noack_fail_and_timeout_show_in_the_history(run_qasync: Any, qtbot: QtBo
     run_qasync(scenario())
 
 
-def test_command_source_rule_and_take_command(run_qasync: Any, qtbot: QtBot) -> None:
+def test_command_source_rule_and_take_command(
+    run_qasync: Any, qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(panel_module, "BANNER_OUTCOME_MS", 50)  # the outcome shows briefly
+
     async def scenario() -> None:
         async with ControllerSimulator(command_port=0, telemetry_port=0) as sim:
             rig = Rig(sim, qtbot)
@@ -372,3 +378,33 @@ def test_index_list_errors(qtbot: QtBot, text: str) -> None:
     form.fields["addresses"].editor.setText(text)
     assert form.fields["addresses"].value() is INVALID
     assert form.values()[1]["addresses"]
+
+
+def test_history_shows_parameters_with_units_names_and_as_sent(
+    run_qasync: Any, qtbot: QtBot
+) -> None:
+    async def scenario() -> None:
+        async with ControllerSimulator(command_port=0, telemetry_port=0) as sim:
+            rig = Rig(sim, qtbot)
+            await rig.connect()
+            await rig.send("switchCommandSource", {"isRemote": False})
+            await rig.send("setClosedLoopControlMode", {"mode": 2})
+            position = {"x": 12.345, "y": 0.0, "z": -3.0, "xRot": 0.5, "yRot": 0.0, "zRot": 0.0}
+            await rig.send("positionMirror", position)  # its outcome does not matter here
+            await until(lambda: len(rig.history.model.rows) == 3, what="history rows")
+            model = rig.history.model
+            assert model.data(model.index(1, 2)) == "mode=2 (TelemetryOnly)"
+            cell = model.data(model.index(2, 2))
+            assert cell.startswith("x=12.35 um, y=0.00 um, z=-3.00 um, xRot=0.50 arcsec")
+            tip = model.data(model.index(2, 2), Qt.ItemDataRole.ToolTipRole)
+            assert "x=12.35 um\ny=0.00 um" in tip and '"x": 12.345' in tip  # exact as sent
+            # the user clicks the row: the details give both
+            table = rig.history.table
+            rect = table.visualRect(model.index(2, 1))
+            qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+            details = rig.history.details.toPlainText()
+            assert "xRot=0.50 arcsec" in details and '"x": 12.345' in details
+            rig.history.grab().save("/tmp/issue17_command_history_units.png")
+            await rig.close()
+
+    run_qasync(scenario())

@@ -155,3 +155,35 @@ def test_history_view_is_bounded_in_bytes_and_says_so(qtbot: QtBot) -> None:
     assert "truncated" in model.data(index, Qt.ItemDataRole.ToolTipRole)
     grab = panel.grab()
     grab.save("/tmp/events_panel_bounds.png")
+
+
+def test_history_decodes_values_as_the_tree_does_with_units(qtbot: QtBot) -> None:
+    store = EventStore(CAT)
+    panel = make_panel(qtbot, store)
+    store.on_event(event("summaryFaultsStatus", status=17179869184))  # bit 34: warning 6052
+    store.on_event(event("powerSystemState", powerType=2, status=True, state=5))
+    store.on_event(event("config", inPositionAxial=0.123456, cellTemperatureDelta=2))
+    store.on_event(event("temperatureOffset", ring=[21.456] * 12, intake=[1, 2], exhaust=[3, 4]))
+    panel.refresh()
+    model = panel.history_model
+    rows = {model.data(model.index(r, 1)): model.data(model.index(r, 2)) for r in range(4)}
+    for title, row_text in rows.items():
+        entry = store.latest[title]
+        tree = ", ".join(
+            f"{name}={panel.field_items[(title, name)].text(1)}" for name in entry.fields
+        )
+        assert row_text == tree, title  # the same words in the history and in the tree
+    assert rows["summaryFaultsStatus"] == "status=0x400000000: 6052W"
+    assert rows["powerSystemState[Communication]"].startswith("powerType=2 (Communication)")
+    tree = panel.field_items
+    assert tree[("config", "inPositionAxial")].text(1) == "0.1 N"
+    assert tree[("config", "cellTemperatureDelta")].text(1) == "2.00 degC"
+    assert tree[("temperatureOffset", "intake")].text(1) == "[1.00, 2.00] degC"
+    assert rows["temperatureOffset"].startswith("ring=[21.46, 21.46,")
+    # the user looks for a fault code in the history filter, and finds its event
+    qtbot.keyClicks(panel.history_filter, "6052W")
+    assert panel.history_proxy.rowCount() == 1
+    index = panel.history_proxy.index(0, 1)
+    assert panel.history_proxy.data(index) == "summaryFaultsStatus"
+    panel.history_filter.clear()
+    panel.grab().save("/tmp/issue17_events_history_decoded.png")

@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QGuiApplication
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPainter, QPen
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -23,9 +24,12 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QPushButton,
+    QMenu,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -34,10 +38,59 @@ from m2gui.model.catalogue import CommandSpec, Param
 from m2gui.model.format import format_index_list, parse_index_list
 from m2gui.model.signals import labels_for
 
-__all__ = ["CommandForm", "FieldEditor"]
+__all__ = ["ERROR_ROLE", "CommandForm", "FieldEditor", "InvalidCellDelegate"]
 
+ERROR_COLOR = QColor(208, 48, 48)
 ERROR_BRUSH = QBrush(QColor(220, 60, 60, 90))
+#: Item data role holding why a table cell is invalid (empty when it is valid).
+ERROR_ROLE = Qt.ItemDataRole.UserRole + 17
 INVALID = object()
+#: Characters a drop-down of a form is sized for; longer entries are elided.
+COMBO_CHARS = 14
+
+
+def _compact_combo(combo: QComboBox) -> QComboBox:
+    """Let a drop-down be narrower than its longest entry (a narrow dock)."""
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(COMBO_CHARS)
+    return combo
+
+
+class InvalidCellDelegate(QStyledItemDelegate):
+    """Draws a red frame and a "!" badge on invalid cells, above the selection colour.
+
+    A cell is invalid when its `ERROR_ROLE` data is a non-empty reason. The
+    background brush alone is hidden by the selection; the frame and the badge
+    are painted last, so the error stays visible whatever is selected.
+    """
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        super().paint(painter, option, index)
+        if not index.data(ERROR_ROLE):
+            return
+        rect: QRect = option.rect
+        painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        painter.setPen(QPen(ERROR_COLOR, 2))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRect(rect.adjusted(1, 1, -1, -1))
+        side = max(8, rect.height() - 6)
+        badge = QRect(rect.right() - side - 3, rect.top() + (rect.height() - side) // 2, side, side)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(ERROR_COLOR)
+        painter.drawEllipse(badge)
+        painter.setPen(QColor("white"))
+        font = painter.font()
+        font.setBold(True)
+        painter.setFont(font)
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, "!")
+        painter.restore()
 
 
 def _number_text(value: Any, param: Param) -> str:
@@ -118,7 +171,7 @@ class FieldEditor(QWidget):
             box.toggled.connect(self._emit_changed)
             widget = box
         elif p.enum_values and not p.is_array:
-            combo = QComboBox()
+            combo = _compact_combo(QComboBox())
             for name, number in p.enum_values.items():
                 combo.addItem(f"{name} ({number})", number)
             combo.currentIndexChanged.connect(self._emit_changed)
@@ -132,7 +185,7 @@ class FieldEditor(QWidget):
             widget = self._make_table(layout)
             return widget
         elif p.choices_from:
-            combo = QComboBox()
+            combo = _compact_combo(QComboBox())
             combo.setEditable(True)
             combo.currentTextChanged.connect(self._emit_changed)
             widget = combo
@@ -157,25 +210,41 @@ class FieldEditor(QWidget):
         table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         table.verticalHeader().setDefaultSectionSize(20)
         table.setMinimumHeight(min(200, 24 + 20 * n))
+        table.setItemDelegate(InvalidCellDelegate(table))
         table.itemChanged.connect(lambda item: self._cell_changed(item))
         self.table = table
+        # Tool buttons (not push buttons): the row fits a narrow dock.
         fill = QHBoxLayout()
-        zeros = QPushButton("Zeros")
-        zeros.clicked.connect(lambda: self.fill(0))
+        fill.setSpacing(2)
         self.constant = QLineEdit()
         self.constant.setPlaceholderText("value")
+        self.constant.setMinimumWidth(40)
         self.constant.setMaximumWidth(80)
-        constant = QPushButton("Fill")
-        constant.setToolTip("Put this value in every row")
-        constant.clicked.connect(self._fill_constant)
-        paste = QPushButton("Paste")
-        paste.setToolTip("Paste values from the clipboard (one per line, or separated by , ; tab)")
-        paste.clicked.connect(self.paste)
-        load = QPushButton("CSV…")
-        load.setToolTip("Load the values from a CSV file (first numeric column)")
-        load.clicked.connect(self._ask_csv)
-        for w in (zeros, self.constant, constant, paste, load):
-            fill.addWidget(w)
+        self.constant.returnPressed.connect(self._fill_constant)
+        fill.addWidget(self.constant)
+        for text, tip, slot in (
+            ("Fill", "Put this value in every row", self._fill_constant),
+            ("Zeros", "Put 0 in every row", lambda: self.fill(0)),
+        ):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            fill.addWidget(button)
+        paste = QToolButton()
+        paste.setObjectName("paste_button")
+        paste.setText("Paste")
+        paste.setToolTip(
+            "Paste values from the clipboard (one per line, or separated by , ; tab);"
+            " the arrow: load them from a CSV file"
+        )
+        paste.clicked.connect(lambda: self.paste())
+        paste.setPopupMode(QToolButton.ToolButtonPopupMode.MenuButtonPopup)
+        menu = QMenu(paste)
+        menu.addAction("Paste from the clipboard", lambda: self.paste())
+        menu.addAction("Load from a CSV file…", self._ask_csv)
+        paste.setMenu(menu)
+        fill.addWidget(paste)
         fill.addStretch(1)
         layout.addLayout(fill)
         layout.addWidget(table)
@@ -262,6 +331,7 @@ class FieldEditor(QWidget):
             reason = self._element_problem(item.text())
             item.setBackground(ERROR_BRUSH if reason else QBrush())
             item.setToolTip(reason or "")
+            item.setData(ERROR_ROLE, reason or "")
             if reason:
                 label = self.table.verticalHeaderItem(i)
                 problems.append(f"[{i}] {label.text() if label else ''}: {reason}")
@@ -355,9 +425,21 @@ class FieldEditor(QWidget):
         if self.table is not None and 0 <= index < self.table.rowCount():
             item = self.table.item(index, 0)
             if item is not None:
+                self.table.blockSignals(True)
                 item.setBackground(ERROR_BRUSH)
                 item.setToolTip(reason)
+                item.setData(ERROR_ROLE, reason)
+                self.table.blockSignals(False)
                 self.table.scrollToItem(item)
+
+    def commit_edit(self) -> None:
+        """Take in the text of a table cell being edited (before reading the values)."""
+        table = self.table
+        if table is None or table.state() != QTableWidget.State.EditingState:
+            return
+        editor = QApplication.focusWidget()
+        if editor is not None and table.isAncestorOf(editor):
+            table.itemDelegate().commitData.emit(editor)
 
 
 def _element_labels(param: Param, n: int) -> list[str]:
@@ -395,7 +477,9 @@ class CommandForm(QWidget):
         form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         if not spec.params:
-            form.addRow(QLabel("This command has no parameters."))
+            empty = QLabel("This command has no parameters.")
+            empty.setWordWrap(True)
+            form.addRow(empty)
         for name, param in spec.params.items():
             source = param.choices_from
             provider = (lambda s=source: choices(s)) if (choices and source) else None
@@ -410,15 +494,25 @@ class CommandForm(QWidget):
             form.addRow(label, editor)
         self.set_values(self.default_values())
 
-    @staticmethod
-    def _label_text(param: Param) -> str:
+    def _label_text(self, param: Param) -> str:
         text = param.name
         if param.unit:
             text += f" <span style='color:#888'>[{param.unit}]</span>"
         if param.optional and param.required_when:
-            conditions = ", ".join(param.required_when)
-            text += f"<br><span style='color:#888'>(needed for some {conditions})</span>"
+            text += f"<br><span style='color:#888'>(needed for {self._condition(param)})</span>"
         return text
+
+    def _condition(self, param: Param) -> str:
+        """When an optional parameter is needed, short: ``Start`` or ``some mode``."""
+        words = []
+        for other, values in param.required_when.items():
+            spec = self.spec.params.get(other)
+            names = {number: name for name, number in spec.enum_values.items()} if spec else {}
+            if names and all(v in names for v in values):
+                words.append("/".join(names[v] for v in values))
+            else:
+                words.append(f"some {other}")
+        return ", ".join(words)
 
     def default_values(self) -> dict[str, Any]:
         values = {}
@@ -482,3 +576,8 @@ class CommandForm(QWidget):
     def refresh_choices(self) -> None:
         for editor in self.fields.values():
             editor.refresh_choices()
+
+    def commit_edits(self) -> None:
+        """Take in any table cell being edited (a shortcut sends without leaving it)."""
+        for editor in self.fields.values():
+            editor.commit_edit()

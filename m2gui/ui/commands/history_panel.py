@@ -22,7 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from m2gui.model.format import join_bounded
+from m2gui.model.catalogue import Catalogue, load_catalogue
+from m2gui.model.format import format_params, join_bounded
 from m2gui.model.history import CommandHistory
 from m2gui.net import CommandRecord, Outcome
 
@@ -46,6 +47,9 @@ REASON_TIP_CHARS = 2000
 #: Replies shown in the details, and characters of each.
 DETAIL_REPLIES = 50
 DETAIL_CHARS = 500
+#: Characters of the parameters in the table cell, and in its tool tip and the details.
+PARAMS_CHARS = 200
+PARAMS_TIP_CHARS = 2000
 
 
 def _ms(value: float | None) -> str:
@@ -56,10 +60,14 @@ def _replies(record: CommandRecord) -> Iterable[str]:
     return chain((record.reason,), record.user_info)
 
 
-def _cell(record: CommandRecord, column: int) -> str:
+def _params_text(catalogue: Catalogue, record: CommandRecord, limit: int, sep: str) -> str:
+    """The parameters with their units at the catalogue's precision, enumeration names."""
+    return format_params(catalogue, record.name, record.params, limit, sep)
+
+
+def _cell(catalogue: Catalogue, record: CommandRecord, column: int) -> str:
     if column == 2:
-        params = json.dumps(record.params)
-        return params if len(params) <= 60 else params[:57] + "…"
+        return _params_text(catalogue, record, PARAMS_CHARS, ", ")
     if column == 7:  # never join unbounded replies (a flood of late ones) into one cell
         return join_bounded(_replies(record), REASON_CHARS)
     values = (
@@ -79,13 +87,24 @@ def _cut(text: str) -> str:
 
 
 class HistoryModel(RowsModel[CommandRecord]):
-    """The command history as rows; the newest last."""
+    """The command history as rows; the newest last.
+
+    Parameters are shown as the events are: numbers with their unit at the
+    catalogue's precision (``x=12.35 um``), enumeration names; the tool tip
+    and the details also give them exactly as sent.
+    """
 
     HEADERS = ("Time", "Command", "Parameters", "Seq", "Ack ms", "Done ms", "Outcome", "Reason")
 
-    def __init__(self, history: CommandHistory, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        history: CommandHistory,
+        parent: QWidget | None = None,
+        catalogue: Catalogue | None = None,
+    ) -> None:
         super().__init__(history.size or 10**9, parent)
         self.history = history
+        self.catalogue = catalogue or load_catalogue()
         self._serial: dict[int, int] = {}  # id(record) -> its serial number
         self._first = 0  # serial of rows[0]
         self.append(list(history.records))
@@ -125,26 +144,43 @@ class HistoryModel(RowsModel[CommandRecord]):
         record = self.rows[index.row()]
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return _cell(record, column)
+            return _cell(self.catalogue, record, column)
         if role == Qt.ItemDataRole.ForegroundRole and column == 6:
             return OUTCOME_COLORS.get(record.outcome, FAILED)
         if role == Qt.ItemDataRole.ToolTipRole and column == 2:
-            return json.dumps(record.params, indent=1)[:2000]
+            shown = _params_text(self.catalogue, record, PARAMS_TIP_CHARS, "\n")
+            return f"{shown}\n\nas sent: {_cut(json.dumps(record.params))}"
         if role == Qt.ItemDataRole.ToolTipRole and column == 7:
             return join_bounded(_replies(record), REASON_TIP_CHARS, "\n")
         return None
 
 
 class HistoryPanel(QWidget):
-    """The command history with details, re-send and CSV export."""
+    """The command history with details, re-send and CSV export.
+
+    Parameters
+    ----------
+    history : `CommandHistory`
+        The session's command history.
+    parent : `QWidget` or None
+        Parent widget.
+    catalogue : `Catalogue` or None
+        Units, precision and enumerations of the parameters (the packaged
+        catalogue by default; pass ``session.catalogue``).
+    """
 
     #: Emitted with (name, params) to put a past command back in the form.
     resend_requested = Signal(str, dict)
 
-    def __init__(self, history: CommandHistory, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        history: CommandHistory,
+        parent: QWidget | None = None,
+        catalogue: Catalogue | None = None,
+    ) -> None:
         super().__init__(parent)
         self.history = history
-        self.model = HistoryModel(history, self)
+        self.model = HistoryModel(history, self, catalogue)
         self.table = QTableView()
         self.table.setObjectName("history_table")
         self.table.setModel(self.model)
@@ -221,6 +257,8 @@ class HistoryPanel(QWidget):
                 f"({len(r.user_info)} replies in all)"
             )
         lines.append("parameters:")
+        lines.append(_params_text(self.model.catalogue, r, PARAMS_TIP_CHARS, "\n"))
+        lines.append("as sent:")
         lines.append(json.dumps(r.params, indent=1))
         self.details.setPlainText("\n".join(lines))
 

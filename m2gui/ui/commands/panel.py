@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import logging
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence, QTextDocumentFragment
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QScrollArea,
     QSplitter,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -44,6 +47,16 @@ __all__ = ["CommandPanel"]
 log = logging.getLogger(__name__)
 
 FAVOURITES = "★ Favourites"
+#: How long the banner shows that command was taken, ms.
+BANNER_OUTCOME_MS = 5000
+#: The narrowest the list of commands gets (long names are elided; tool tips say them).
+TREE_MIN_WIDTH = 120
+#: The list's width in a 420-px dock (where most names show whole).
+TREE_WIDTH = 175
+#: Characters of the Take command outcome shown in the banner.
+OUTCOME_CHARS = 400
+BANNER_WAITING = "background: #7a4b00; color: white; padding: 6px; border-radius: 3px"
+BANNER_OK = "background: #1f6b37; color: white; padding: 6px; border-radius: 3px"
 OUTCOME_TEXT = {
     Outcome.SENT: "sent…",
     Outcome.ACK: "acknowledged…",
@@ -84,29 +97,42 @@ class CommandPanel(QWidget):
         self.banner = QLabel()
         self.banner.setObjectName("command_source_banner")
         self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(
-            "background: #7a4b00; color: white; padding: 6px; border-radius: 3px"
-        )
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
         self.take_command = CommandButton(
             "Take command",
             session,
             SOURCE_COMMAND,
-            tip=f"Send {SOURCE_COMMAND} with isRemote = false",
+            tip=f"Send {SOURCE_COMMAND} with isRemote = false (the form shown stays)",
         )
         self.take_command.clicked.connect(self._take_command)
+        #: Sends Take command (and the confirmation dialogs of the form's commands).
+        self.command_sender.reported.connect(self._take_reported)
+        self.command_sender.finished.connect(self._take_finished)
+        #: What the last Take command did (rich text), shown in the banner a while.
+        self.take_outcome: str | None = None
+        self._take_ok = False
+        self._taking = False
+        self._banner_style = ""
+        self.banner_timer = QTimer(self)
+        self.banner_timer.setSingleShot(True)
+        self.banner_timer.timeout.connect(self._clear_take_outcome)
         banner_row = QHBoxLayout()
+        banner_row.setContentsMargins(0, 0, 0, 0)
         banner_row.addWidget(self.banner, 1)
         banner_row.addWidget(self.take_command)
         self.banner_widget = QWidget()
         self.banner_widget.setLayout(banner_row)
 
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search commands…")
+        self.search.setPlaceholderText("Search (Ctrl+L)")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._filter)
         self.tree = QTreeWidget()
         self.tree.setObjectName("command_tree")
         self.tree.setHeaderHidden(True)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tree.setIndentation(12)
+        self.tree.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tree.currentItemChanged.connect(self._item_selected)
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -115,26 +141,37 @@ class CommandPanel(QWidget):
         left_layout.addWidget(self.tree)
 
         self.title = QLabel()
+        self.title.setObjectName("command_title")
         self.title.setStyleSheet("font-weight: bold; font-size: 14px")
+        self.title.setWordWrap(True)
         self.description = QLabel()
         self.description.setWordWrap(True)
-        self.pin = QPushButton("☆ Pin")
+        self.pin = QToolButton()
+        self.pin.setText("☆ Pin")
         self.pin.setToolTip("Pin this command to the favourites")
         self.pin.clicked.connect(self._toggle_pin)
         self.recent = QComboBox()
         self.recent.setToolTip("Parameters sent recently with this command")
+        self.recent.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.recent.setMinimumContentsLength(6)
+        self.recent.setPlaceholderText("Recent")
         self.recent.activated.connect(self._recent_chosen)
-        defaults = QPushButton("Defaults")
+        defaults = QToolButton()
+        defaults.setText("Defaults")
+        defaults.setToolTip("Put the catalogue's default values in the form")
         defaults.clicked.connect(self._defaults)
         tools = QHBoxLayout()
         tools.addWidget(self.pin)
-        tools.addWidget(QLabel("Recent"))
         tools.addWidget(self.recent, 1)
         tools.addWidget(defaults)
         self.form_area = QScrollArea()
+        self.form_area.setObjectName("command_form_area")
         self.form_area.setWidgetResizable(True)
+        self.form_area.setFrameShape(QFrame.Shape.NoFrame)
         self.send_button = CommandButton(
-            "Send", session, lambda: self.current, tip="Validate and send (Enter)"
+            "Send", session, lambda: self.current, tip="Validate and send (Ctrl+Return)"
         )
         self.send_button.setObjectName("send_button")
         self.send_button.setDefault(True)
@@ -155,16 +192,35 @@ class CommandPanel(QWidget):
         right_layout.addWidget(self.form_area, 1)
         right_layout.addLayout(send_row)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([210, 400])
-        left.setMinimumWidth(190)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setStretchFactor(0, 0)  # extra room goes to the form
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([TREE_WIDTH, 420 - TREE_WIDTH])
+        left.setMinimumWidth(TREE_MIN_WIDTH)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.banner_widget)
-        layout.addWidget(splitter, 1)
+        layout.addWidget(self.splitter, 1)
+
+        #: Send the form (with its usual confirmation): Ctrl+Return, Ctrl+Enter.
+        self.send_action = QAction("Send command", self)
+        self.send_action.setShortcuts([QKeySequence("Ctrl+Return"), QKeySequence("Ctrl+Enter")])
+        self.send_action.setToolTip("Validate and send the command in the form")
+        self.send_action.triggered.connect(self.send_from_keyboard)
+        #: Put the cursor in the command search: Ctrl+L.
+        self.search_action = QAction("Find command", self)
+        self.search_action.setShortcut(QKeySequence("Ctrl+L"))
+        self.search_action.setToolTip("Search the commands by name or description")
+        self.search_action.triggered.connect(self.focus_search)
+        #: The panel's keyboard actions, for the window's list of shortcuts.
+        self.shortcut_actions: tuple[QAction, ...] = (self.send_action, self.search_action)
+        for action in self.shortcut_actions:
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.addAction(action)
+
         self.refresh_tree()
         self._choice_sources = self.catalogue.choice_sources()
         listen(self, session.link.changed, self.update_state, mode="poke")
@@ -202,7 +258,8 @@ class CommandPanel(QWidget):
         item = QTreeWidgetItem([name + (" ⚠" if spec.dangerous else "")])
         item.setData(0, Qt.ItemDataRole.UserRole, name)
         item.setToolTip(
-            0, spec.description + (" (asks for confirmation)" if spec.dangerous else "")
+            0,
+            f"{name}: {spec.description}" + (" (asks for confirmation)" if spec.dangerous else ""),
         )
         group.addChild(item)
         return item
@@ -324,16 +381,39 @@ class CommandPanel(QWidget):
     # State: connection and command source
     # ------------------------------------------------------------------
     def update_state(self) -> None:
-        """Enable Send, and show the command-source banner, as the state allows."""
+        """Enable Send, and show the command-source banner, as the state allows.
+
+        The banner shows while the CSC holds command, and for a moment after
+        Take command (what it did: the outcome, or why it failed).
+        """
         csc = csc_has_command(self.session)
         connected = self.session.connected
-        self.banner_widget.setVisible(connected and csc)
-        if connected and csc:
-            self.banner.setText(
+        taking = self.command_sender.busy
+        if not connected or (not csc and not self._take_ok):
+            self._clear_take_outcome(update=False)
+        outcome = self.take_outcome
+        self.banner_widget.setVisible(connected and (csc or taking or outcome is not None))
+        if csc:
+            text = (
                 f"The CSC holds command ({SOURCE_EVENT} is true). Only "
                 f"{SOURCE_COMMAND} can be sent until you take command."
             )
-        busy = self.send_task is not None and not self.send_task.done()
+            if taking:
+                text += "<br>Taking command…"
+            elif outcome is not None:
+                text += f"<br>{outcome}"
+        elif taking:
+            text = "Taking command…"
+        else:
+            text = f"✓ This GUI holds command.<br>{outcome or ''}"
+        style = BANNER_WAITING if csc or taking else BANNER_OK
+        if style != self._banner_style:  # restyling costs: only when it changes
+            self._banner_style = style
+            self.banner.setStyleSheet(style)
+        if text != self.banner.text():
+            self.banner.setText(text)
+        self.take_command.setVisible(csc)
+        busy = taking or (self.send_task is not None and not self.send_task.done())
         self.send_button.set_busy(busy)
         self.take_command.set_busy(busy)
 
@@ -430,5 +510,54 @@ class CommandPanel(QWidget):
         self.outcome.setText(" · ".join(parts))
 
     def _take_command(self) -> None:
-        self.load(SOURCE_COMMAND, {"isRemote": False})
-        self.send()
+        """Send switchCommandSource (isRemote false) without touching the form shown."""
+        if self.command_sender.busy:
+            return
+        self._clear_take_outcome(update=False)
+        self._taking = True
+        self.command_sender.send(SOURCE_COMMAND, {"isRemote": False})
+        self.update_state()
+
+    def _take_reported(self, text: str) -> None:
+        if not self._taking:
+            return
+        # The sender's colours are made for the form; the banner has its own.
+        plain = QTextDocumentFragment.fromHtml(text).toPlainText()
+        self.take_outcome = f"<b>{html.escape(plain[:OUTCOME_CHARS])}</b>"
+
+    def _take_finished(self, record: CommandRecord | None) -> None:
+        if not self._taking:
+            return
+        self._taking = False
+        self._take_ok = record is not None and record.outcome is Outcome.SUCCESS
+        if self._take_ok:
+            self.banner_timer.start(BANNER_OUTCOME_MS)
+        log.info("take command: %s", "done" if self._take_ok else "not done")
+        self._done()
+
+    def _clear_take_outcome(self, update: bool = True) -> None:
+        self.banner_timer.stop()
+        self.take_outcome = None
+        self._take_ok = False
+        if update:
+            self.update_state()
+
+    # ------------------------------------------------------------------
+    # Keyboard
+    # ------------------------------------------------------------------
+    def send_from_keyboard(self) -> asyncio.Task[Any] | None:
+        """Ctrl+Return: send the form as Send does, or say why it may not be sent."""
+        if self.form is not None:
+            self.form.commit_edits()
+        reason = self.send_button.blocked_reason()
+        if reason is not None:
+            self.outcome.setText(
+                f"<span style='color:#d03030'>Not sent: {html.escape(reason)}</span>"
+            )
+            return None
+        return self.send()
+
+    def focus_search(self) -> None:
+        """Ctrl+L: put the cursor in the command search, its text selected."""
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
