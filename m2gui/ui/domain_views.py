@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtWidgets import QTabWidget, QWidget
+from PySide6.QtWidgets import QScrollArea, QTabWidget, QWidget
 
 from m2gui.model.session import Session
 
@@ -57,7 +57,14 @@ CELL_VIEWS = (
 
 
 class DomainTabs(QTabWidget):
-    """A group of domain views as tabs; ``views[key]`` gives each view."""
+    """A group of domain views as tabs; ``views[key]`` gives each view.
+
+    Each view scrolls in its own page when the window is smaller than it
+    needs, so the tab bar stays in place and no view widens the window.
+    """
+
+    #: The workspace need not wrap this page in a scroll area of its own.
+    scrolls_its_pages = True
 
     def __init__(
         self, session: Session, specs: tuple[ViewSpec, ...], parent: QWidget | None = None
@@ -65,14 +72,20 @@ class DomainTabs(QTabWidget):
         super().__init__(parent)
         self.setDocumentMode(True)
         self.views: dict[str, QWidget] = {}
+        self._pages: dict[str, QScrollArea] = {}
         for spec in specs:
             view = spec.make(session)
             view.setObjectName(f"view_{spec.key}")
+            page = QScrollArea()
+            page.setObjectName(f"page_{spec.key}")
+            page.setFrameShape(QScrollArea.Shape.NoFrame)
+            page.setWidgetResizable(True)
+            page.setWidget(view)
             self.views[spec.key] = view
-            self.addTab(view, spec.title)
+            self._pages[spec.key] = page
+            self.addTab(page, spec.title)
 
     def show_view(self, key: str) -> QWidget:
         """Bring a view to the front."""
-        view = self.views[key]
-        self.setCurrentWidget(view)
-        return view
+        self.setCurrentWidget(self._pages[key])
+        return self.views[key]

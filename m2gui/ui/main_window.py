@@ -1,21 +1,25 @@
-"""The main window: connection toolbar, panels registered in one place, menus, settings."""
+"""The main window: connection toolbar, panels registered in one place, menus, settings.
+
+Every frequent action is a `QAction` with a shortcut; Help > Keyboard
+shortcuts lists them, read from the actions of the window and its panels.
+"""
 
 from __future__ import annotations
 
 import logging
 import platform
+from collections.abc import Callable
 
 import pyqtgraph
 import PySide6
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, qVersion
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
-    QTabWidget,
     QWidget,
 )
 
@@ -39,9 +43,11 @@ from .log_panel import LogPanel
 from .plots.area import PlotArea
 from .plots.browser import SignalBrowser
 from .settings import setting_int
+from .shortcuts_dialog import ShortcutsDialog
 from .tasks import spawn
+from .workspace import Workspace
 
-__all__ = ["MainWindow"]
+__all__ = ["MainWindow", "default_dock_sizes"]
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +58,38 @@ AREAS = {
     "top": Qt.DockWidgetArea.TopDockWidgetArea,
 }
 #: Bumped when the dock layout changes so that an old saved layout is ignored.
-LAYOUT_VERSION = 4
+LAYOUT_VERSION = 5
+#: The window's size when nothing is saved (smaller if the screen is).
+DEFAULT_SIZE = (1400, 860)
+#: Default dock sizes, px: Signals (its names' width, at most a share of the
+#: window), the right docks (Commands, Events), the bottom docks (Log, ...).
+SIGNALS_WIDTH = (200, 0.2)
+RIGHT_WIDTH = (420, 0.28, 560)
+BOTTOM_HEIGHT = (150, 0.22, 260)
+
+
+def default_dock_sizes(width: int, height: int, signals_hint: int) -> tuple[int, int, int]:
+    """Default dock sizes for a window of ``width`` x ``height``.
+
+    Parameters
+    ----------
+    width, height : `int`
+        The window's size, px.
+    signals_hint : `int`
+        The width the signal browser asks for (its names whole), px.
+
+    Returns
+    -------
+    signals, right, bottom : `int`
+        Width of the Signals dock, of the right docks, height of the bottom docks.
+    """
+    low, share = SIGNALS_WIDTH
+    signals = max(low, min(signals_hint, round(width * share)))
+    low, share, high = RIGHT_WIDTH
+    right = max(low, min(high, round(width * share)))
+    low, share, high = BOTTOM_HEIGHT
+    bottom = max(low, min(high, round(height * share)))
+    return signals, right, bottom
 
 
 class MainWindow(QMainWindow):
@@ -88,8 +125,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("m2gui — LSST M2 cell controller")
         self.setObjectName("m2gui_main_window")
         self.setDockNestingEnabled(True)
+        # The right docks (Commands) take the full height; the bottom ones
+        # span the signals and the workspace.
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self.panels: dict[str, QDockWidget] = {}
-        self.workspace = QTabWidget()
+        #: Ctrl+1, Ctrl+2... : show a workspace tab.
+        self.tab_actions: list[QAction] = []
+        self.workspace = Workspace()
         self.workspace.setObjectName("workspace")
         self.workspace.setDocumentMode(True)
         self.setCentralWidget(self.workspace)
@@ -102,13 +144,13 @@ class MainWindow(QMainWindow):
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status)
         self.log_handler = log_handler or LogStore()
-        self.plot_area = PlotArea(session.telemetry, session.catalogue)
+        self.plot_area = PlotArea(session.telemetry, session.catalogue, settings=settings)
         self.signal_browser = SignalBrowser(session.catalogue)
-        self.signal_browser.plot_requested.connect(self.plot_area.plot)
+        self.signal_browser.plot_requested.connect(self.plot)
         self.events_panel = EventsPanel(session.events)
         self.log_panel = LogPanel(self.log_handler)
         self.command_panel = CommandPanel(session)
-        self.history_panel = HistoryPanel(session.history)
+        self.history_panel = HistoryPanel(session.history, catalogue=session.catalogue)
         self.console_panel = ConsolePanel(session)
         self.history_panel.resend_requested.connect(self.resend)
         # The controller's local mode follows faults from the start, shown or not.
@@ -128,9 +170,7 @@ class MainWindow(QMainWindow):
         self.add_panel("console", "Console", self.console_panel, "bottom", tabify_with="log")
         self.panels["commands"].raise_()
         self.panels["history"].raise_()
-        self.resizeDocks([self.panels["signals"]], [250], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.panels["events"]], [520], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.panels["log"]], [190], Qt.Orientation.Vertical)
+        self._command_search_shortcut()
         listen(self, session.link.changed, self._update_actions, mode="poke")
         listen(self, session.plots.requested, self._plot_requested)
         self._update_actions()
@@ -160,8 +200,15 @@ class MainWindow(QMainWindow):
             Key of a dock to share tabs with.
         """
         if area == "center":
-            self.workspace.addTab(widget, title)
             widget.setObjectName(f"panel_{key}")
+            index = self.workspace.add_page(widget, title)
+            if index < 9:
+                action = QAction(f"Show the {title} tab", self)
+                action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+                action.triggered.connect(lambda: self.workspace.setCurrentWidget(widget))
+                self.addAction(action)
+                self.go_menu.addAction(action)
+                self.tab_actions.append(action)
             return widget
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
@@ -190,11 +237,36 @@ class MainWindow(QMainWindow):
         self.connect_dialog_action = QAction("Connect to…", self)
         self.connect_dialog_action.triggered.connect(self.open_connect_dialog)
         self.quit_action = QAction("Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        # The platform's Quit key, or Ctrl+Q where the platform has none.
+        self.quit_action.setShortcuts(
+            QKeySequence.keyBindings(QKeySequence.StandardKey.Quit) or [QKeySequence("Ctrl+Q")]
+        )
         self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         self.quit_action.triggered.connect(self.close)
         self.about_action = QAction("About m2gui", self)
         self.about_action.triggered.connect(self.show_about)
+        self.shortcuts_action = QAction("Keyboard shortcuts", self)
+        self.shortcuts_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.shortcuts_action.triggered.connect(self.show_shortcuts)
+        self.search_action = self._action("Search the signals", "Ctrl+F", self.focus_signal_search)
+        self.plot_action = self._action("Plot the selected signals", "Ctrl+P", self.plot_selected)
+        self.next_panel_action = self._action(
+            "Next plot panel", "Ctrl+PgDown", lambda: self.select_plot_panel(+1)
+        )
+        self.previous_panel_action = self._action(
+            "Previous plot panel", "Ctrl+PgUp", lambda: self.select_plot_panel(-1)
+        )
+        self.pause_action = self._action(
+            "Pause or resume all plots", "Ctrl+Space", self.toggle_pause_all
+        )
+
+    def _action(self, text: str, keys: str, slot: Callable[[], object]) -> QAction:
+        """A window-wide action with a shortcut (also active while the menus are hidden)."""
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(keys))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
 
     def _make_menus(self) -> None:
         bar = self.menuBar()
@@ -209,7 +281,18 @@ class MainWindow(QMainWindow):
         for action in (self.connect_action, self.connect_dialog_action, self.disconnect_action):
             connection_menu.addAction(action)
         self.view_menu = bar.addMenu("&View")
+        self.go_menu = bar.addMenu("&Go")
+        self.go_menu.addAction(self.search_action)
+        plots_menu = bar.addMenu("&Plots")
+        for action in (
+            self.plot_action,
+            self.pause_action,
+            self.next_panel_action,
+            self.previous_panel_action,
+        ):
+            plots_menu.addAction(action)
         help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
 
     def _update_actions(self) -> None:
@@ -249,9 +332,62 @@ class MainWindow(QMainWindow):
 
     def _plot_requested(self, batch: list[tuple[list[str]]]) -> None:
         """A view asked for signals to be plotted ("Plot" in its context menu)."""
-        names = [name for (names,) in batch for name in names]
-        self.plot_area.plot(list(dict.fromkeys(names)))
+        self.plot([name for (names,) in batch for name in names])
+
+    def plot(self, names: list[str]) -> None:
+        """Add signals to the current plot panel and show the Plots tab."""
+        if names:
+            self.plot_area.plot(list(dict.fromkeys(names)))
+            self.workspace.setCurrentWidget(self.plot_area)
+
+    # ------------------------------------------------------------------
+    # Keyboard
+    # ------------------------------------------------------------------
+    def focus_signal_search(self) -> None:
+        """Show the Signals dock and put the keyboard in its search box (Ctrl+F)."""
+        dock = self.panels["signals"]
+        dock.show()
+        dock.raise_()
+        self.signal_browser.focus_search()
+
+    def plot_selected(self) -> None:
+        """Plot the signals selected in the browser (Ctrl+P)."""
+        self.signal_browser.plot_selected()
+
+    def select_plot_panel(self, step: int) -> None:
+        """Make the next (+1) or previous (-1) plot panel current, Plots tab shown."""
         self.workspace.setCurrentWidget(self.plot_area)
+        self.plot_area.select_panel(step)
+
+    def toggle_pause_all(self) -> None:
+        """Pause every plot panel, or resume them all if all are paused (Ctrl+Space)."""
+        self.plot_area.pause_all(not self.plot_area.all_paused)
+
+    def _command_search_shortcut(self) -> None:
+        """Make the command panel's "Find command" (Ctrl+L) work anywhere in the window.
+
+        The panel's own action is added to the window (one action for the
+        key, so never an ambiguous shortcut) and also shows the Commands dock.
+        """
+        action = self.command_panel.search_action
+        self.addAction(action)
+        action.triggered.connect(self.show_command_search)
+        self.go_menu.insertAction(self.tab_actions[0], action)
+        self.go_menu.insertSeparator(self.tab_actions[0])
+
+    def show_command_search(self) -> None:
+        """Show the Commands dock and put the keyboard in its search box (Ctrl+L)."""
+        dock = self.panels["commands"]
+        dock.show()
+        dock.raise_()
+        self.command_panel.focus_search()
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Help > Keyboard shortcuts (non-blocking)."""
+        dialog = ShortcutsDialog(self, self.workspace)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def resend(self, name: str, params: dict[str, object]) -> None:
         """Put a past command back in the command form and show it."""
@@ -297,13 +433,18 @@ class MainWindow(QMainWindow):
         """Restore geometry, dock layout and the last address."""
         s = self.settings
         geometry = s.value("window/geometry")
+        state = s.value("window/state")
         if isinstance(geometry, QByteArray):
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 860)
-        state = s.value("window/state")
         if isinstance(state, QByteArray) and setting_int(s, "window/layout", 0) == LAYOUT_VERSION:
             self.restoreState(state, LAYOUT_VERSION)
+        elif isinstance(geometry, QByteArray):
+            self.apply_default_layout(self.width(), self.height())
+        else:
+            width, height = self.default_size()
+            self.apply_default_layout(width, height)
+            if (width, height) != DEFAULT_SIZE:  # a small screen: use all of it
+                self.setWindowState(Qt.WindowState.WindowMaximized)
         self.workspace.setCurrentIndex(setting_int(s, "window/tab", 0))
         layout = DEFAULT_LAYOUT
         saved = s.value("plots/layout")
@@ -317,6 +458,36 @@ class MainWindow(QMainWindow):
         if isinstance(prefs, str):
             self.session.preferences = Preferences.from_json(prefs)
             self.command_panel.refresh_tree()
+
+    def default_size(self) -> tuple[int, int]:
+        """`DEFAULT_SIZE`, no larger than the screen's available area.
+
+        On a smaller screen the window then opens maximized. The offscreen
+        platform has no real screen (800 x 600): there the default is kept,
+        as screenshots expect.
+        """
+        width, height = DEFAULT_SIZE
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is not None and QGuiApplication.platformName() != "offscreen":
+            available = screen.availableGeometry().size()
+            width, height = min(width, available.width()), min(height, available.height())
+        return width, height
+
+    def apply_default_layout(self, width: int, height: int) -> None:
+        """Resize the window and give the docks their default sizes for that size.
+
+        See `default_dock_sizes`: Signals shows its names whole (up to a
+        fifth of the width), the right docks get their usable width, the
+        workspace takes the rest.
+        """
+        self.resize(width, height)
+        signals, right, bottom = default_dock_sizes(
+            width, height, self.signal_browser.sizeHint().width()
+        )
+        horizontal, vertical = Qt.Orientation.Horizontal, Qt.Orientation.Vertical
+        self.resizeDocks([self.panels["signals"]], [signals], horizontal)
+        self.resizeDocks([self.panels["events"]], [right], horizontal)
+        self.resizeDocks([self.panels["log"]], [bottom], vertical)
 
     def last_address(self) -> tuple[str, int, int]:
         """The address saved last time (defaults: 127.0.0.1, 50010, 50011)."""

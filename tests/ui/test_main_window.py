@@ -9,7 +9,8 @@ from typing import Any
 
 import PySide6
 from PySide6.QtCore import QSettings
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtWidgets import QScrollArea
 from pytestqt.qtbot import QtBot
 
 from m2gui.model.log_store import LogStore
@@ -17,7 +18,7 @@ from m2gui.model.session import Session
 from m2gui.net import Received
 from m2gui.sim import ControllerSimulator
 from m2gui.ui import events_panel as events_module
-from m2gui.ui.main_window import MainWindow
+from m2gui.ui.main_window import DEFAULT_SIZE, MainWindow, default_dock_sizes
 from m2gui.ui.style import HIGHLIGHT
 
 from .conftest import until
@@ -163,7 +164,8 @@ def test_settings_round_trip(run_qasync: Any, tmp_path: Path, qtbot: QtBot) -> N
         assert not again.panels["events"].isHidden()
         assert again.plot_area.to_layout().panels[0].window == 10.0
         assert again.session.preferences.favourites == ["clearErrors"]
-        assert again.command_panel.tree.topLevelItem(0).text(0) == "★ Favourites"
+        favourites = again.command_panel.tree.topLevelItem(0)
+        assert favourites is not None and favourites.text(0) == "★ Favourites"
         again.close()
 
     run_qasync(scenario())
@@ -297,3 +299,63 @@ def test_every_domain_view_is_a_tab_and_shows(
             await close(window)
 
     run_qasync(scenario(), timeout=40)
+
+
+def test_default_window_sizes_its_docks_without_settings(
+    run_qasync: Any, tmp_path: Path, qtbot: QtBot
+) -> None:
+    async def scenario() -> None:
+        window = make_window(None, tmp_path, qtbot)  # nothing saved: the default path
+        await until(lambda: window.signal_browser.search.width() > 100, what="laid out")
+        assert (window.width(), window.height()) == DEFAULT_SIZE
+        browser = window.signal_browser
+        signals, right, _ = default_dock_sizes(*DEFAULT_SIZE, browser.sizeHint().width())
+        assert window.panels["signals"].width() == signals
+        assert window.panels["commands"].width() == right
+        assert not browser.tree.horizontalScrollBar().isVisible()
+        # The right docks take the full height, beside the bottom ones.
+        commands = window.panels["commands"].geometry()
+        history = window.panels["history"].geometry()
+        assert commands.bottom() > history.top() and history.right() < commands.left()
+        window.close()
+
+    run_qasync(scenario())
+
+
+def test_workspace_pages_scroll_instead_of_widening_the_window(
+    run_qasync: Any, tmp_path: Path, qtbot: QtBot
+) -> None:
+    async def scenario() -> None:
+        window = make_window(None, tmp_path, qtbot)
+        window.apply_default_layout(1366, 768)
+        workspace = window.workspace
+        workspace.setCurrentWidget(window.operations)
+        view = window.operations.show_view("ilcs")  # wider than the workspace at 1366
+        await until(view.isVisible, what="ILC view")
+        assert workspace.currentWidget() is window.operations
+        assert workspace.indexOf(window.cell) == 2 and workspace.widget(0) is window.plot_area
+        # the view scrolls in its own page: the inner tab bar stays in place
+        page = window.operations.findChild(QScrollArea, "page_ilcs")
+        assert page is not None and page.widget() is view
+        assert view.width() > page.viewport().width()
+        assert page.horizontalScrollBar().isVisible()
+        assert window.operations.tabBar().isVisible()
+        assert window.width() == 1366  # the page scrolls; the window keeps its size
+        window.close()
+
+    run_qasync(scenario())
+
+
+def test_default_size_is_bounded_by_a_small_screen(
+    run_qasync: Any, tmp_path: Path, qtbot: QtBot, monkeypatch: Any
+) -> None:
+    async def scenario() -> None:
+        # as on a real display whose screen is the offscreen one's 800 x 600
+        monkeypatch.setattr(QGuiApplication, "platformName", staticmethod(lambda: "xcb"))
+        window = make_window(None, tmp_path, qtbot)
+        screen = window.screen().availableGeometry().size()
+        assert window.default_size() == (screen.width(), screen.height())
+        assert window.isMaximized()
+        window.close()
+
+    run_qasync(scenario())
