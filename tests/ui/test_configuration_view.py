@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
@@ -14,32 +12,21 @@ from pytestqt.qtbot import QtBot
 from m2gui.model.ops.local_mode import Local, LocalMode
 from m2gui.model.session import Session
 from m2gui.net import Outcome
-from m2gui.sim import ControllerSimulator
 from m2gui.ui.ops.configuration_view import CURRENT_MARK, ConfigurationView
 
 from .conftest import until
+from .views import view_rig
 
 pytestmark = pytest.mark.timeout(30)
 
 
-@asynccontextmanager
-async def rig(qtbot: QtBot, take_command: bool = True) -> AsyncIterator[Any]:
-    async with ControllerSimulator(command_port=0, telemetry_port=0, seed=5) as sim:
-        session = Session("127.0.0.1", sim.command_port, sim.telemetry_port, history=30)
-        view = ConfigurationView(session)
-        qtbot.addWidget(view)
-        view.resize(900, 550)
-        view.show()
-        session.connect()
-        await session.connection.wait_connected(5)
-        await until(lambda: view.files.count() == 4, what="configuration files")
-        if take_command:
-            await session.send("switchCommandSource", {"isRemote": False})
-        try:
-            yield sim, session, view
-        finally:
-            view.close()
-            await session.disconnect()
+def rig(qtbot: QtBot, take_command: bool = True) -> Any:
+    return view_rig(
+        qtbot,
+        ConfigurationView,
+        take_command=take_command,
+        ready=lambda view: view.files.count() == 4,
+    )
 
 
 def table_rows(view: ConfigurationView) -> dict[str, tuple[str, str]]:

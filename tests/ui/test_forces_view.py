@@ -18,26 +18,19 @@ from m2gui.sim import ControllerSimulator
 from m2gui.ui.cell.forces_view import SORT_ROLE, ForcesView
 
 from .conftest import until
+from .views import connected as shared_connected
+from .views import shown
 
 MEASURED = [c.key for c in COLUMNS].index("measured")
 FORCE_ERROR = [c.key for c in COLUMNS].index("force_error")
 
 
 async def connected(sim: ControllerSimulator) -> Session:
-    session = Session("127.0.0.1", sim.command_port, sim.telemetry_port, history=30)
-    session.connection.backoff_initial = 0.05
-    session.connect()
-    await session.connection.wait_connected(5)
-    await until(lambda: "hardpointList" in session.events.latest, what="welcome")
-    return session
+    return await shared_connected(sim, "hardpointList")
 
 
 def make_view(session: Session, qtbot: QtBot) -> ForcesView:
-    view = ForcesView(session)
-    qtbot.addWidget(view)
-    view.resize(900, 550)
-    view.show()
-    return view
+    return shown(ForcesView(session), qtbot)
 
 
 def cell(view: ForcesView, row: int, column: int) -> QModelIndex:

@@ -17,23 +17,16 @@ from m2gui.sim import ControllerSimulator
 from m2gui.ui.cell.utility_view import UtilityView
 
 from .conftest import until
+from .views import connected as shared_connected
+from .views import shown
 
 
 async def connected(sim: ControllerSimulator) -> Session:
-    session = Session("127.0.0.1", sim.command_port, sim.telemetry_port, history=30)
-    session.connection.backoff_initial = 0.05
-    session.connect()
-    await session.connection.wait_connected(5)
-    await until(lambda: "powerSystemState[Motor]" in session.events.latest, what="welcome")
-    return session
+    return await shared_connected(sim, "powerSystemState[Motor]")
 
 
 def make_view(session: Session, qtbot: QtBot) -> UtilityView:
-    view = UtilityView(session)
-    qtbot.addWidget(view)
-    view.resize(900, 550)
-    view.show()
-    return view
+    return shown(UtilityView(session), qtbot)
 
 
 async def click_and_confirm(view: UtilityView, qtbot: QtBot, feed: str) -> None:
