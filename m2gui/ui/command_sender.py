@@ -13,11 +13,12 @@ import asyncio
 import html
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 from m2gui.model.catalogue import CommandValidationError
 from m2gui.model.commanding import CommandBlocked
@@ -25,9 +26,10 @@ from m2gui.model.format import join_bounded
 from m2gui.model.session import Session
 from m2gui.net import CommandError, CommandRecord, Outcome
 
+from .controls import CommandButton
 from .tasks import spawn
 
-__all__ = ["CommandSender", "outcome_html"]
+__all__ = ["CommandRunner", "CommandSender", "outcome_html"]
 
 log = logging.getLogger(__name__)
 
@@ -137,17 +139,69 @@ class CommandSender(QObject):
             self.confirm_box = None
             box.deleteLater()
 
+    def outcome_label(self) -> QLabel:
+        """A word-wrapped rich-text label that shows each outcome this sender reports."""
+        label = QLabel()
+        label.setWordWrap(True)
+        label.setTextFormat(Qt.TextFormat.RichText)
+        self.reported.connect(label.setText)
+        return label
+
     def _report(self, text: str) -> None:
         if shiboken6.isValid(self):
             self.reported.emit(text)
 
 
-def outcome_html(record: CommandRecord) -> str:
-    """One line: the outcome, sequence id, latencies and (bounded) replies."""
+class CommandRunner:
+    """Builds a command's parameters, sends them, and keeps its button busy meanwhile.
+
+    Parameters
+    ----------
+    sender : `CommandSender`
+        The view's sender.
+    report : callable
+        Shows a line of rich text (a refusal before sending).
+    """
+
+    def __init__(self, sender: CommandSender, report: Callable[[str], None]) -> None:
+        self.sender = sender
+        self.report = report
+
+    def run(
+        self, button: CommandButton, build: Callable[[], dict[str, Any]]
+    ) -> asyncio.Task[CommandRecord | None] | None:
+        """Build the parameters (a `ValueError` is reported, nothing sent) and send."""
+        name = button.command
+        if name is None:
+            return None
+        try:
+            params = build()
+        except ValueError as error:
+            self.report(
+                f"<span style='color:{FAIL_COLOR}'>{html.escape(name)} not sent: "
+                f"{html.escape(str(error))}</span>"
+            )
+            return None
+        button.set_busy(True)
+        task = self.sender.send(name, params)
+
+        def done(_task: asyncio.Task[CommandRecord | None]) -> None:
+            if shiboken6.isValid(button):
+                button.set_busy(False)
+
+        task.add_done_callback(done)
+        return task
+
+
+def outcome_html(record: CommandRecord, label: str | None = None) -> str:
+    """One line: the outcome, sequence id, latencies and (bounded) replies.
+
+    ``label`` replaces the bold ``name: outcome`` at its start.
+    """
     ok = record.outcome is Outcome.SUCCESS
+    label = label if label is not None else f"{record.name}: {record.outcome.value}"
     parts = [
-        f"<span style='color:{OK_COLOR if ok else FAIL_COLOR}'><b>"
-        f"{html.escape(record.name)}: {record.outcome.value}</b></span>",
+        f"<span style='color:{OK_COLOR if ok else FAIL_COLOR}'><b>{html.escape(label)}</b></span>",
         f"seq {record.sequence_id}",
     ]
     if record.ack_latency is not None:

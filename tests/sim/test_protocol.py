@@ -9,9 +9,7 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
 from itertools import pairwise
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from m2gui.net import ControllerConnection, MsgType, Received, TcpClient
 from m2gui.sim import ControllerSimulator
 
 from ..conftest import connect_to
+from ..waiting import until
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -129,15 +128,6 @@ async def test_bad_input_is_answered_and_the_connection_survives(
     assert (await inbox.next_reply())["id"] == "ack"
     assert (await inbox.next_reply())["id"] == "success"
     await client.close()
-
-
-async def until(condition: Callable[[], object], timeout: float = 5.0, what: str = "") -> None:
-    """Wait until ``condition()`` is true (polling; the timeout only ends a hang)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}")
-        await asyncio.sleep(0.01)
 
 
 async def count_cycles(

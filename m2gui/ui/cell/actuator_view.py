@@ -10,13 +10,10 @@ button that sends is a `CommandButton` with the incumbent's mode rules (in
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
-from collections.abc import Callable
 from typing import Any
 
-import shiboken6
 from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import (
     QApplication,
@@ -61,14 +58,13 @@ from m2gui.model.cell.selection import ActuatorSelection
 from m2gui.model.commanding import Rule
 from m2gui.model.geometry import CellGeometry
 from m2gui.model.session import Session
-from m2gui.net import CommandRecord
 
 from ..bridge import listen
-from ..command_sender import FAIL_COLOR, CommandSender
+from ..command_sender import CommandRunner, CommandSender
 from ..controls import CommandButton
 from ..plot_menu import add_plot_menu
 
-__all__ = ["ActuatorGrid", "ActuatorView", "CommandRunner"]
+__all__ = ["ActuatorGrid", "ActuatorView"]
 
 log = logging.getLogger(__name__)
 
@@ -172,47 +168,6 @@ class ActuatorGrid(QWidget):
             self.clicked_index.emit(index)
 
 
-class CommandRunner:
-    """Builds a command's parameters, sends them, and keeps its button busy meanwhile.
-
-    Parameters
-    ----------
-    sender : `CommandSender`
-        The view's sender.
-    report : callable
-        Shows a line of rich text (a refusal before sending).
-    """
-
-    def __init__(self, sender: CommandSender, report: Callable[[str], None]) -> None:
-        self.sender = sender
-        self.report = report
-
-    def run(
-        self, button: CommandButton, build: Callable[[], dict[str, Any]]
-    ) -> asyncio.Task[CommandRecord | None] | None:
-        """Build the parameters (a `ValueError` is reported, nothing sent) and send."""
-        name = button.command
-        if name is None:
-            return None
-        try:
-            params = build()
-        except ValueError as error:
-            self.report(
-                f"<span style='color:{FAIL_COLOR}'>{html.escape(name)} not sent: "
-                f"{html.escape(str(error))}</span>"
-            )
-            return None
-        button.set_busy(True)
-        task = self.sender.send(name, params)
-
-        def done(_task: asyncio.Task[CommandRecord | None]) -> None:
-            if shiboken6.isValid(button):
-                button.set_busy(False)
-
-        task.add_done_callback(done)
-        return task
-
-
 class ActuatorView(QWidget):
     """The incumbent's Actuator Control, on the shared selection.
 
@@ -230,11 +185,8 @@ class ActuatorView(QWidget):
         self.selection = session.store(ActuatorSelection)
         self.cell = self.selection.geometry
         self.command_sender = CommandSender(session, self)
-        self.outcome = QLabel("")
-        self.outcome.setWordWrap(True)
-        self.outcome.setTextFormat(Qt.TextFormat.RichText)
+        self.outcome = self.command_sender.outcome_label()
         self.runner = CommandRunner(self.command_sender, self.outcome.setText)
-        self.command_sender.reported.connect(self.outcome.setText)
 
         left = QVBoxLayout()
         left.addWidget(self._selection_group())

@@ -27,9 +27,9 @@ from m2gui.model.cell.hardpoints_selection import HardpointSelection, valid_hard
 from m2gui.model.session import Session
 
 from ..bridge import listen
-from ..command_sender import FAIL_COLOR, OK_COLOR, CommandSender
+from ..command_sender import FAIL_COLOR, OK_COLOR, CommandRunner, CommandSender
 from ..controls import CommandButton
-from .actuator_view import VIEW_STYLE, ActuatorGrid, CommandRunner
+from .actuator_view import VIEW_STYLE, ActuatorGrid
 
 __all__ = ["HardpointsView"]
 
@@ -50,10 +50,7 @@ class HardpointsView(QWidget):
         self.session = session
         self.store = session.store(HardpointSelection)
         self.command_sender = CommandSender(session, self)
-        self.outcome = QLabel("")
-        self.outcome.setWordWrap(True)
-        self.outcome.setTextFormat(Qt.TextFormat.RichText)
-        self.command_sender.reported.connect(self.outcome.setText)
+        self.outcome = self.command_sender.outcome_label()
         self.runner = CommandRunner(self.command_sender, self.outcome.setText)
 
         group = QGroupBox("Hardpoint selector (3 axial on one ring, 3 tangent)")

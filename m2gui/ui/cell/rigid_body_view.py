@@ -38,10 +38,10 @@ from m2gui.model.cell.rigid_body_position import POSITION_TOPICS, RigidBodyPosit
 from m2gui.model.session import Session
 
 from ..bridge import listen
-from ..command_sender import CommandSender
+from ..command_sender import CommandRunner, CommandSender
 from ..controls import CommandButton
 from ..plot_menu import add_plot_menu
-from .actuator_view import VIEW_STYLE, CommandRunner
+from .actuator_view import VIEW_STYLE
 
 __all__ = ["RigidBodyView"]
 
@@ -66,10 +66,7 @@ class RigidBodyView(QWidget):
         self.session = session
         self.store = session.store(RigidBodyPosition)
         self.command_sender = CommandSender(session, self)
-        self.outcome = QLabel("")
-        self.outcome.setWordWrap(True)
-        self.outcome.setTextFormat(Qt.TextFormat.RichText)
-        self.command_sender.reported.connect(self.outcome.setText)
+        self.outcome = self.command_sender.outcome_label()
         self.runner = CommandRunner(self.command_sender, self.outcome.setText)
 
         first = QVBoxLayout()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import html
 import logging
-from itertools import chain
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt
@@ -31,11 +29,12 @@ from m2gui.model.console_input import (
     command_name,
     parse_console_input,
 )
-from m2gui.model.format import ELLIPSIS, join_bounded, preview
+from m2gui.model.format import ELLIPSIS, preview
 from m2gui.model.session import Session
 from m2gui.net import CommandError
 
 from ..bridge import listen
+from ..command_sender import outcome_html
 from ..controls import NO_COMMAND, CommandButton
 from ..style import format_time
 from ..table_model import Index, RowsModel
@@ -53,8 +52,6 @@ TEXT_CHARS = 2000
 TRAFFIC_CHARS = 2_000_000
 #: What a row costs beyond its text, counted against `TRAFFIC_CHARS`.
 ROW_OVERHEAD = 100
-#: Characters of a reply's reason shown after sending.
-RESULT_CHARS = 300
 
 Row = tuple[float, str, str, str]
 
@@ -321,12 +318,7 @@ class ConsolePanel(QWidget):
         self.result.setText(f"{name}: sending…")
         try:
             record = await self.session.send(name, params, validate=False)
-            self.result.setText(
-                f"<span style='color:#2e9d4f'>{name}: success</span> (seq "
-                f"{record.sequence_id}, {record.done_latency * 1e3:.1f} ms)"
-                if record.done_latency is not None
-                else f"{name}: success"
-            )
+            self.result.setText(outcome_html(record))
         except CommandBlocked as error:
             self._error(str(error))
         except CommandError as error:
@@ -334,12 +326,7 @@ class ConsolePanel(QWidget):
 
     def show_failure(self, name: str, error: CommandError) -> None:
         """Show why a command failed: its outcome and (a bounded part of) its replies."""
-        record = error.record
-        reason = join_bounded(chain((record.reason,), record.user_info), RESULT_CHARS)
-        self.result.setText(
-            f"<span style='color:#d03030'>{html.escape(name)}: {record.outcome.value}</span> "
-            f"(seq {record.sequence_id}) {html.escape(reason)}"
-        )
+        self.result.setText(outcome_html(error.record))
 
     async def _send_other(self, kind: str, name: str, details: dict[str, Any] | str) -> None:
         try:

@@ -37,7 +37,7 @@ from m2gui.model.session import Session
 from m2gui.net import CommandError, CommandRecord, Outcome
 
 from ..bridge import listen
-from ..command_sender import CommandSender
+from ..command_sender import CommandSender, outcome_html
 from ..controls import CommandButton
 from ..tasks import spawn
 from .form import CommandForm
@@ -497,17 +497,8 @@ class CommandPanel(QWidget):
         QTimer.singleShot(0, self.update_state)
 
     def _show_record(self, record: CommandRecord) -> None:
-        text = OUTCOME_TEXT.get(record.outcome, record.outcome.value)
-        color = "#2e9d4f" if record.outcome is Outcome.SUCCESS else "#d03030"
-        parts = [f"<span style='color:{color}'><b>{text}</b></span>", f"seq {record.sequence_id}"]
-        if record.ack_latency is not None:
-            parts.append(f"ack {record.ack_latency * 1e3:.1f} ms")
-        if record.done_latency is not None:
-            parts.append(f"done {record.done_latency * 1e3:.1f} ms")
-        reason = "; ".join(filter(None, [record.reason, *record.user_info]))
-        if reason and record.outcome is not Outcome.SUCCESS:
-            parts.append(reason)
-        self.outcome.setText(" · ".join(parts))
+        label = OUTCOME_TEXT.get(record.outcome, record.outcome.value)
+        self.outcome.setText(outcome_html(record, label))
 
     def _take_command(self) -> None:
         """Send switchCommandSource (isRemote false) without touching the form shown."""

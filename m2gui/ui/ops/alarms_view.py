@@ -374,10 +374,7 @@ class AlarmsView(QWidget):
             "to 622.75 N axial and 6227.51 N tangent (not in closed loop)",
         )
         self.max_limit_button.clicked.connect(self._enable_max_limits)
-        self.outcome = QLabel()
-        self.outcome.setTextFormat(Qt.TextFormat.RichText)
-        self.outcome.setWordWrap(True)
-        self.command_sender.reported.connect(self.outcome.setText)
+        self.outcome = self.command_sender.outcome_label()
         self.command_sender.finished.connect(self._finished)
 
         self.timeline = FaultTimeline(session)

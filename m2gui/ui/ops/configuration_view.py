@@ -79,10 +79,7 @@ class ConfigurationView(QWidget):
         self.set_button.clicked.connect(self.set_file)
         note = QLabel(f"Standby only. {NOTE}")
         note.setWordWrap(True)
-        self.outcome = QLabel()
-        self.outcome.setWordWrap(True)
-        self.outcome.setTextFormat(Qt.TextFormat.RichText)
-        self.command_sender.reported.connect(self.outcome.setText)
+        self.outcome = self.command_sender.outcome_label()
         self.command_sender.finished.connect(self._on_finished)
 
         self.table = QTableWidget(0, 3)

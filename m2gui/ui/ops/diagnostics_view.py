@@ -274,10 +274,7 @@ class DiagnosticsView(QWidget):
         self.reboot_button.setStyleSheet("QPushButton:enabled { color: #c04400; }")
         self.reboot_button.clicked.connect(self.reboot)
 
-        self.outcome = QLabel()
-        self.outcome.setWordWrap(True)
-        self.outcome.setTextFormat(Qt.TextFormat.RichText)
-        self.command_sender.reported.connect(self.outcome.setText)
+        self.outcome = self.command_sender.outcome_label()
         self.command_sender.finished.connect(self._on_finished)
 
         self._lay_out(outputs, guide)
