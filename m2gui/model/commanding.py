@@ -46,6 +46,9 @@ def blocked_reason(session: Session, name: str, *rules: Rule) -> str | None:
     The order is what an engineer should fix first: the connection, then the
     command source, then each of ``rules`` (e.g. `requires_mode`).
     """
+    read_only = session.source.read_only
+    if read_only is not None:
+        return read_only
     if not session.connection.connected:
         return "not connected to the controller"
     if csc_has_command(session) and name != SOURCE_COMMAND:

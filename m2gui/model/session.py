@@ -20,6 +20,7 @@ from .events import EventStore
 from .history import CommandHistory, Preferences
 from .link import LinkStore
 from .plot_requests import PlotRequests
+from .sources import LiveSource, Source
 from .telemetry import TelemetryStore
 from .traffic import TrafficFeed
 
@@ -45,6 +46,10 @@ class Session:
         Protocol catalogue (default: the packaged one).
     history : `float`
         Seconds of telemetry history kept (at 20 Hz).
+    source : `Source` or None
+        Where the traffic comes from (default: a `LiveSource` on a new
+        connection to ``host``). A read-only source (replay, broker viewer)
+        blocks every command with its `Source.read_only` text.
 
     Raises
     ------
@@ -61,16 +66,22 @@ class Session:
         reconnect: bool = True,
         catalogue: Catalogue | None = None,
         history: float = 600.0,
+        source: Source | None = None,
     ) -> None:
         self.catalogue = catalogue or load_catalogue()
-        self.connection = ControllerConnection(
-            host,
-            command_port,
-            telemetry_port,
-            reconnect=reconnect,
-            known_events=self.catalogue.events,
-            known_telemetry=self.catalogue.telemetry,
-        )
+        if source is None:
+            source = LiveSource(
+                ControllerConnection(
+                    host,
+                    command_port,
+                    telemetry_port,
+                    reconnect=reconnect,
+                    known_events=self.catalogue.events,
+                    known_telemetry=self.catalogue.telemetry,
+                )
+            )
+        self.source = source
+        self.connection = source.connection
         self.link = LinkStore(self.connection)
         self.events = EventStore(self.catalogue)
         self.events.attach(self.connection)
@@ -113,13 +124,18 @@ class Session:
         """True while both ports are connected."""
         return self.connection.connected
 
+    @property
+    def read_only(self) -> str | None:
+        """Why no command can be sent through this session's source, or None."""
+        return self.source.read_only
+
     def connect(self) -> None:
-        """Start connecting (and keep connected)."""
-        self.connection.start()
+        """Start the source (connect, play, subscribe)."""
+        self.source.start()
 
     async def disconnect(self) -> None:
-        """Disconnect and stop reconnecting."""
-        await self.connection.close()
+        """Stop the source (disconnect and stop reconnecting)."""
+        await self.source.close()
 
     async def close(self) -> None:
         """End the session: stop the domain stores' work (``shutdown()``), then disconnect."""
@@ -158,10 +174,11 @@ class Session:
         Raises
         ------
         ConnectionError
-            If the port is not connected.
+            If the port is not connected, or the source is read-only.
         ValueError
             For another ``kind``, or an ``id`` in ``details``.
         """
+        self._check_writable()
         types = {"event": MsgType.Event, "telemetry": MsgType.Telemetry}
         if kind not in types:
             raise ValueError(f"cannot send a {kind!r} message: only event or telemetry")
@@ -173,8 +190,13 @@ class Session:
         Raises
         ------
         ConnectionError
-            If the port is not connected.
+            If the port is not connected, or the source is read-only.
         UnicodeError
             If the line cannot be encoded.
         """
+        self._check_writable()
         await self.connection.send_line(port, line)
+
+    def _check_writable(self) -> None:
+        if self.source.read_only is not None:
+            raise ConnectionError(self.source.read_only)

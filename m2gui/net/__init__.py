@@ -23,11 +23,13 @@ from .connection import (
 from .msg_type import PREFIXES, MsgType
 from .sequence import MAX_SEQUENCE_ID, sequence_id_generator
 from .tcp_client import TcpClient
+from .wire import PORTS, WireLine, WireListener
 
 __all__ = [
     "DEFAULT_COMMAND_PORT",
     "DEFAULT_TELEMETRY_PORT",
     "MAX_SEQUENCE_ID",
+    "PORTS",
     "PREFIXES",
     "BadLine",
     "Client",
@@ -45,6 +47,8 @@ __all__ = [
     "PortStats",
     "Received",
     "TcpClient",
+    "WireLine",
+    "WireListener",
     "decode_line",
     "encode_line",
     "sequence_id_generator",

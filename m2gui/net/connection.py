@@ -10,8 +10,10 @@ exponential backoff when the controller drops.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import dataclasses
 import enum
+import functools
 import logging
 import time
 from collections import OrderedDict
@@ -19,6 +21,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from .codec import BadLine, decode_line, preview
 from .command_record import (
     CommandDisconnected,
     CommandFailed,
@@ -32,6 +35,7 @@ from .msg_type import PREFIXES, MsgType
 from .ratelog import RateLimitedLog
 from .sequence import MAX_SEQUENCE_ID, PeekableIds, high_water_mark
 from .tcp_client import TcpClient
+from .wire import WireLine, WireListener
 
 __all__ = [
     "DEFAULT_COMMAND_PORT",
@@ -58,6 +62,9 @@ MAX_UNKNOWN_IDS = 100
 #: Seconds a link must stay up, delivering telemetry, before the reconnect
 #: backoff starts again from nothing.
 STABLE_AFTER = 5.0
+#: Commands fed (`ControllerConnection.feed`) that wait for a reply at most;
+#: older ones end as timed out ("no reply in the source").
+MAX_FED_PENDING = 256
 
 
 class ConnectionState(enum.Enum):
@@ -194,6 +201,9 @@ class ControllerConnection:
         self._state_listeners: list[StateListener] = []
         self._command_listeners: list[CommandListener] = []
         self._traffic_listeners: list[TrafficListener] = []
+        self._wire_listeners: list[WireListener] = []
+        #: The receive time of the line being fed (`feed`), else None.
+        self._fed_time: float | None = None
         self._supervisor: asyncio.Task[None] | None = None
         self._closing: asyncio.Future[None] | None = None
         self._stop: asyncio.Event | None = None
@@ -245,6 +255,24 @@ class ControllerConnection:
         """Call ``callback(port, direction, message, time)`` for every message."""
         self._traffic_listeners.append(callback)
         return lambda: self._traffic_listeners.remove(callback)
+
+    def add_wire_listener(self, callback: WireListener) -> Callable[[], None]:
+        """Call ``callback(wire_line)`` for every line received and sent, as on the wire.
+
+        Lines received include bad ones (not overlong ones); lines given to
+        `feed` are passed on too. Returns a function that removes the listener.
+        """
+        self._wire_listeners.append(callback)
+
+        def remove() -> None:
+            if callback in self._wire_listeners:
+                self._wire_listeners.remove(callback)
+
+        return remove
+
+    def _wire(self, port: str, direction: str, line: bytes) -> None:
+        if self._wire_listeners:
+            self._notify(self._wire_listeners, WireLine(time.time(), port, direction, line))
 
     def _notify(self, listeners: list[Any], *args: Any) -> None:
         for listener in list(listeners):
@@ -422,9 +450,16 @@ class ControllerConnection:
             name="telemetry",
         )
         cmd.connect_timeout = tel.connect_timeout = self.connect_timeout
+        cmd.wire_listener = functools.partial(self._wire_from, cmd, "command")
+        tel.wire_listener = functools.partial(self._wire_from, tel, "telemetry")
         cmd._problem_log = tel._problem_log = self._problem_log
         self._command_client, self._telemetry_client = cmd, tel
         await asyncio.gather(cmd.connect(self.connect_timeout), tel.connect(self.connect_timeout))
+
+    def _wire_from(self, client: TcpClient, port: str, direction: str, line: bytes) -> None:
+        if self._wire_listeners:
+            t = client.line_time if direction == "in" else time.time()
+            self._notify(self._wire_listeners, WireLine(t, port, direction, line))
 
     async def _wait_until_lost(self, stop: asyncio.Event) -> None:
         assert self._command_client is not None and self._telemetry_client is not None
@@ -481,7 +516,10 @@ class ControllerConnection:
     # Receiving
     # ------------------------------------------------------------------
     async def _on_command_message(self, message: dict[str, Any]) -> None:
-        now = time.time()
+        client = self._command_client
+        self._receive_command(message, client.line_time if client is not None else time.time())
+
+    def _receive_command(self, message: dict[str, Any], now: float) -> None:
         self.command_stats.messages += 1
         name = message.get("id")
         if self._traffic_listeners:
@@ -508,7 +546,10 @@ class ControllerConnection:
             self._deliver(callback, received)
 
     async def _on_telemetry_message(self, message: dict[str, Any]) -> None:
-        now = time.time()
+        client = self._telemetry_client
+        self._receive_telemetry(message, client.line_time if client is not None else time.time())
+
+    def _receive_telemetry(self, message: dict[str, Any], now: float) -> None:
         self.telemetry_stats.messages += 1
         name = message.get("id")
         if self._traffic_listeners:
@@ -604,7 +645,7 @@ class ControllerConnection:
         info = message.get("user_info")
         key = seq if type(seq) is int else None
         entry = self._pending.get(key) if key is not None else None
-        if kind == "noack" and self._on_noack(key, entry, info):
+        if kind == "noack" and self._fed_time is None and self._on_noack(key, entry, info):
             return
         if entry is None:
             superseded = self._superseded.get(key) if key is not None else None
@@ -674,7 +715,7 @@ class ControllerConnection:
         info: object,
     ) -> None:
         record, future = entry
-        now = time.monotonic()
+        now = time.monotonic() if self._fed_time is None else self._fed_time
         if info and len(record.user_info) < LATE_INFO_ENTRIES:
             record.user_info.append(str(info)[:INFO_CHARS])
         if kind == "ack":
@@ -896,3 +937,88 @@ class ControllerConnection:
         await client.write_str(line)
         if self._traffic_listeners:
             self._notify(self._traffic_listeners, port, "out", line, time.time())
+
+    # ------------------------------------------------------------------
+    # Fed by a source (replay, broker) instead of sockets
+    # ------------------------------------------------------------------
+    def feed(self, wire: WireLine) -> None:
+        """Process one line with no socket, as if it crossed the wire at ``wire.time``.
+
+        ``"in"`` lines are decoded and dispatched exactly like received ones
+        (subscribers, replies, counters; bad lines are counted and logged);
+        an ``"out"`` command line makes a command record that command
+        listeners see and later ``"in"`` replies complete. Wire listeners see
+        every fed line. Used by sources that replay or relay a controller's
+        traffic; never raises on the line's content.
+        """
+        port, direction, line = wire.port, wire.direction, wire.line
+        if port not in ("command", "telemetry") or direction not in ("in", "out"):
+            raise ValueError(f"unknown port or direction: {port!r}, {direction!r}")
+        if self._wire_listeners:
+            self._notify(self._wire_listeners, wire)
+        stats = self.command_stats if port == "command" else self.telemetry_stats
+        if direction == "in":
+            stats.bytes += len(line) + 1
+        try:
+            message = decode_line(line)
+        except BadLine as error:
+            if direction == "in":
+                stats.bad_lines += 1
+                self._problem_log(
+                    logging.WARNING,
+                    f"{port}-fed-{error.kind}",
+                    f"{port}: skipped a bad line ({error}; {stats.bad_lines} bad so far): "
+                    f"{preview(line)}",
+                )
+            return
+        if not isinstance(message, dict):
+            return
+        self._fed_time = wire.time
+        try:
+            if direction == "out":
+                self._feed_sent(port, message, wire.time)
+            elif port == "command":
+                self._receive_command(message, wire.time)
+            else:
+                self._receive_telemetry(message, wire.time)
+        finally:
+            self._fed_time = None
+
+    def _feed_sent(self, port: str, message: dict[str, Any], t: float) -> None:
+        name = message.get("id")
+        if self._traffic_listeners:
+            self._notify(self._traffic_listeners, port, "out", message, t)
+        prefix = PREFIXES[MsgType.Command]
+        seq = message.get("sequence_id")
+        if port != "command" or not isinstance(name, str) or not name.startswith(prefix):
+            return
+        if type(seq) is not int:
+            return
+        params = {k: v for k, v in message.items() if k not in ("id", "sequence_id")}
+        record = CommandRecord(name[len(prefix) :], params, seq, t, t)
+        old = self._pending.pop(seq, None)
+        if old is not None:
+            self._end_fed(old[0], "its sequence id was used again")
+        while len(self._pending) >= MAX_FED_PENDING:
+            oldest = next(iter(self._pending))
+            self._end_fed(self._pending.pop(oldest)[0], "no reply in the source")
+        future: concurrent.futures.Future[CommandRecord] = concurrent.futures.Future()
+        self._pending[seq] = (record, future)  # type: ignore[assignment]
+        self._notify(self._command_listeners, record)
+
+    def _end_fed(self, record: CommandRecord, reason: str) -> None:
+        if record.outcome.final:
+            return
+        record.outcome = Outcome.TIMEOUT
+        record.t_done = self._fed_time
+        record.reason = reason
+        self._remember(record)
+        self._notify(self._command_listeners, record)
+
+    def set_fed_state(self, state: ConnectionState, detail: str = "") -> None:
+        """Set the state of a connection fed by a source (replay, broker).
+
+        ``detail`` becomes `last_error` (what the link panel says).
+        """
+        self.last_error = detail
+        self._set_state(state)

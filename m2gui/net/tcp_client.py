@@ -108,6 +108,13 @@ class TcpClient(Client):
             sequence_generator if sequence_generator is not None else sequence_id_generator()
         )
         self._check_message_rate = check_message_rate
+        #: Called with ``(direction, line)`` for every line read ("in", bad
+        #: ones included, overlong ones not) and written ("out"), exactly as
+        #: on the wire without the LF; set by a `ControllerConnection` that
+        #: records or publishes its traffic. Not part of the lsst-ts API.
+        self.wire_listener: Callable[[str, bytes], None] | None = None
+        #: ``time.time()`` when the line being processed was read.
+        self.line_time = 0.0
         self._read_task: asyncio.Task[None] | None = None
         self._close_task: asyncio.Future[None] | None = None
         #: Rate limit of the bad-line and callback-error messages; a
@@ -256,6 +263,9 @@ class TcpClient(Client):
             if index > self.limit:
                 self._skip_overlong(line)
                 continue
+            self.line_time = time.time()
+            if self.wire_listener is not None:
+                self._tell_wire("in", bytes(line))
             try:
                 message = decode_line(line)
             except BadLine as error:
@@ -286,6 +296,28 @@ class TcpClient(Client):
                     )
                     rate_count = 0
                     rate_start = now
+
+    def _tell_wire(self, direction: str, line: bytes) -> None:
+        listener = self.wire_listener
+        if listener is None:
+            return
+        try:
+            listener(direction, line)
+        except Exception:
+            self._problem_log(
+                logging.ERROR,
+                f"{self.name}-wire",
+                f"{self.name}: wire listener failed",
+                exc_info=True,
+            )
+
+    async def write(self, data: bytes) -> None:
+        """Write data and call ``drain`` (see `Client.write`); tell the wire listener."""
+        if self.wire_listener is not None and self.connected:
+            for line in data.split(b"\n"):
+                if line:
+                    self._tell_wire("out", line)
+        await super().write(data)
 
     def _skip_overlong(self, head: bytearray) -> None:
         self.overlong_lines += 1
