@@ -21,7 +21,7 @@ from m2gui.net.ratelog import RateLimitedLog
 from .catalogue import Catalogue, FieldSpec, TopicSpec
 from .format import ELLIPSIS, MAX_INT_BITS, Truncated, describe_value, preview
 
-__all__ = ["EventEntry", "EventStore", "HistoryRow"]
+__all__ = ["CLEARED", "EventEntry", "EventStore", "HistoryRow"]
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +93,11 @@ class HistoryRow:
     def size(self) -> int:
         """What this row counts against the history's budget, in characters."""
         return len(self.title) + len(self.text) + ROW_OVERHEAD
+
+
+#: The row `EventStore.history_appended` carries when the history was cleared
+#: (a replay jumped back): a view drops every row it has before the next ones.
+CLEARED = HistoryRow(0.0, "", "")
 
 
 class EventStore:
@@ -167,6 +172,17 @@ class EventStore:
         self._unknown_kept = 0
         self._keys_kept: dict[str, int] = {}
         self._problem_log = RateLimitedLog(log, burst=3, interval=10.0)
+
+    def clear_history(self) -> None:
+        """Forget the history (a replay jumped back in time); latest values stay.
+
+        Emits ``history_appended(CLEARED, dropped)``: in order with the rows,
+        so a view that batches them clears at the right place.
+        """
+        dropped = len(self.history)
+        self.history.clear()
+        self.history_chars = 0
+        self.history_appended.emit(CLEARED, dropped)
 
     def attach(self, connection: ControllerConnection) -> None:
         """Receive every event of ``connection``."""

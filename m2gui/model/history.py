@@ -13,9 +13,11 @@ from psygnal import Signal
 
 from m2gui.net import CommandRecord, ControllerConnection
 
-__all__ = ["CommandHistory", "Preferences"]
+__all__ = ["CLEARED", "CommandHistory", "Preferences"]
 
 HISTORY_SIZE = 2000
+#: The record `CommandHistory.appended` carries when the history was cleared.
+CLEARED = CommandRecord("", {}, -1, 0.0, 0.0)
 RECENT_PER_COMMAND = 8
 
 
@@ -42,6 +44,17 @@ class CommandHistory:
     def size(self) -> int:
         """Most commands kept."""
         return self.records.maxlen or 0
+
+    def clear(self) -> None:
+        """Forget every command (a replay jumped back in time).
+
+        Emits ``appended(CLEARED, dropped)``, in order with the records, so a
+        view drops every row it has before the next ones.
+        """
+        dropped = len(self.records)
+        self.records.clear()
+        self._ids.clear()
+        self.appended.emit(CLEARED, dropped)
 
     def attach(self, connection: ControllerConnection) -> None:
         """Record every command of ``connection``."""

@@ -85,6 +85,8 @@ class CommandButton(QPushButton):
         if self.busy:
             return "waiting for the previous command to end"
         if name == NO_COMMAND:
+            if self.session.read_only is not None:
+                return self.session.read_only
             return None if self.session.connected else "not connected to the controller"
         return self.session.blocked_reason(name, *self.rules)
 

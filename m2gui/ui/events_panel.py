@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from m2gui.model.events import EventEntry, EventStore, HistoryRow
+from m2gui.model.events import CLEARED, EventEntry, EventStore, HistoryRow
 from m2gui.model.format import describe_value
 from m2gui.net.ratelog import RateLimitedLog
 
@@ -231,7 +231,12 @@ class EventsPanel(QWidget):
 
     def _history_appended(self, batch: list[tuple[HistoryRow, int]]) -> None:
         """New history rows (the view keeps its own bounded copy)."""
-        self.history_model.append([row for row, _ in batch])
+        rows = [row for row, _ in batch]
+        if any(row is CLEARED for row in rows):
+            last = max(i for i, row in enumerate(rows) if row is CLEARED)
+            rows = rows[last + 1 :]
+            self.history_model.clear()
+        self.history_model.append(rows)
         if self.history_filter.text() == "":
             self.history.scrollToBottom()
         self._show_count()

@@ -44,6 +44,7 @@ from .plots.area import PlotArea
 from .plots.browser import SignalBrowser
 from .settings import setting_int
 from .shortcuts_dialog import ShortcutsDialog
+from .source_banner import SourceBanner
 from .tasks import spawn
 from .workspace import Workspace
 
@@ -140,6 +141,12 @@ class MainWindow(QMainWindow):
             session, self.connect_action, self.disconnect_action, self
         )
         self.addToolBar(self.connection_bar)
+        self.banner = SourceBanner(session.source, self)
+        self.addToolBarBreak()
+        self.addToolBar(self.banner)
+        if session.read_only is not None:
+            self.connection_bar.setVisible(False)
+            self.setWindowTitle(f"m2gui — {session.source.describe()}")
         self._make_menus()
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status)
@@ -298,9 +305,10 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         status = self.session.link.status
         idle = status.state is ConnectionState.DISCONNECTED
-        self.connect_action.setEnabled(idle)
-        self.connect_dialog_action.setEnabled(idle)
-        self.disconnect_action.setEnabled(not idle)
+        live = self.session.read_only is None
+        self.connect_action.setEnabled(idle and live)
+        self.connect_dialog_action.setEnabled(idle and live)
+        self.disconnect_action.setEnabled(not idle and live)
         self.status.setText(status.address)
 
     def connect_to_controller(self) -> None:

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from m2gui.model.catalogue import Catalogue, load_catalogue
 from m2gui.model.format import format_params, join_bounded
-from m2gui.model.history import CommandHistory
+from m2gui.model.history import CLEARED, CommandHistory
 from m2gui.net import CommandRecord, Outcome
 
 from ..bridge import listen
@@ -223,7 +223,12 @@ class HistoryPanel(QWidget):
         """New commands: add their rows (the oldest leave, the selection stays)."""
         bar = self.table.verticalScrollBar()
         at_end = bar.value() >= bar.maximum()
-        self.model.append([record for record, _ in batch])
+        records = [record for record, _ in batch]
+        if any(record is CLEARED for record in records):
+            last = max(i for i, record in enumerate(records) if record is CLEARED)
+            records = records[last + 1 :]
+            self.model.drop_front(len(self.model.rows))
+        self.model.append(records)
         if at_end:
             self.table.scrollToBottom()
         self._show_count()
