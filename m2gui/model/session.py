@@ -19,6 +19,7 @@ from .commanding import Rule, blocked_reason, send_command
 from .events import EventStore
 from .history import CommandHistory, Preferences
 from .link import LinkStore
+from .long_history import LongHistory
 from .plot_requests import PlotRequests
 from .sources import LiveSource, Source
 from .telemetry import TelemetryStore
@@ -82,6 +83,7 @@ class Session:
             )
         self.source = source
         self.connection = source.connection
+        source.reset.connect(self._reset_stores)
         self.link = LinkStore(self.connection)
         self.events = EventStore(self.catalogue)
         self.events.attach(self.connection)
@@ -91,8 +93,17 @@ class Session:
         self.history.attach(self.connection)
         self.traffic = TrafficFeed(self.connection)
         self.plots = PlotRequests()
+        #: Telemetry older than the in-memory window (the recording on disk),
+        #: set by whoever records or replays; None: memory only.
+        self.long_history: LongHistory | None = None
         self.preferences = Preferences()
         self._stores: dict[Callable[..., Any], Any] = {}
+
+    def _reset_stores(self) -> None:
+        """The source jumped in time: forget telemetry, event and command histories."""
+        self.telemetry.clear()
+        self.events.clear_history()
+        self.history.clear()
 
     def store(self, factory: Callable[[Session], T]) -> T:
         """The one instance of a domain store for this session, made on first use.

@@ -33,6 +33,7 @@ from .signals import Signal
 __all__ = [
     "GAP_PERIODS",
     "Envelope",
+    "RowParser",
     "TelemetryStore",
     "TopicBuffer",
     "buffer_nbytes",
@@ -191,6 +192,10 @@ class _Rows:
             self.first += 1
         return row
 
+    def clear(self) -> None:
+        """Forget every row (the arrays stay allocated)."""
+        self.start = self.end = self.first = 0
+
     def row_of(self, index: int) -> int:
         """Array row of an absolute index (which must be retained)."""
         return self.start + index - self.first
@@ -234,6 +239,86 @@ class _Marks:
         return kept[i0:i1]
 
 
+class RowParser:
+    """Turns telemetry messages of one topic into rows of its columns.
+
+    The columns are the topic's fields in catalogue order, an array field one
+    column per element: the layout of `TopicBuffer` (and of the long-history
+    store on disk), so a column index means the same thing everywhere.
+
+    Parameters
+    ----------
+    spec : `TopicSpec`
+        The topic's fields (from the catalogue).
+    log_bad : `bool`
+        Log each bad value (rate-limited); False only counts them.
+    """
+
+    def __init__(self, spec: TopicSpec, log_bad: bool = True) -> None:
+        self.name = spec.name
+        #: The columns of each field.
+        self.columns: dict[str, slice] = {}
+        self._layout: list[tuple[str, int, int, bool]] = []
+        width = 0
+        for fname, fspec in spec.fields.items():
+            w = fspec.width
+            self.columns[fname] = slice(width, width + w)
+            self._layout.append((fname, width, w, fspec.is_array))
+            width += w
+        #: Columns of a row.
+        self.width = width
+        self.log_bad = log_bad
+        #: Values stored as NaN (wrong type, beyond a double, nested), per field.
+        self.bad_values: dict[str, int] = {}
+        #: Arrays of the wrong length (NaN-padded or cut), per field.
+        self.short_arrays: dict[str, int] = {}
+
+    def parse(self, message: dict[str, Any], row: FloatArray) -> None:
+        """Convert ``message`` into ``row`` (``width`` doubles), in place.
+
+        Values of the wrong type (or that no double can hold, or nested
+        arrays) become NaN and are counted per field in `bad_values`; arrays
+        of the wrong length are NaN-padded or cut and counted in
+        `short_arrays`. Every column of ``row`` is written.
+        """
+        for fname, a, w, is_array in self._layout:
+            value = message.get(fname)
+            try:
+                if is_array:
+                    if type(value) is list:
+                        if len(value) == w:
+                            arr = np.asarray(value)
+                            if arr.ndim == 1 and arr.dtype.kind in "fiub":
+                                row[a : a + w] = arr
+                                continue
+                        else:
+                            arr = np.asarray(value[:w])
+                            if arr.ndim == 1 and arr.dtype.kind in "fiub":
+                                row[a : a + w] = np.nan
+                                row[a : a + len(arr)] = arr
+                                self.short_arrays[fname] = self.short_arrays.get(fname, 0) + 1
+                                continue
+                else:
+                    kind = type(value)
+                    if kind is float or kind is int or kind is bool:
+                        row[a] = value
+                        continue
+            except (ValueError, TypeError, OverflowError, RecursionError):
+                pass  # nested, ragged, or beyond a double: a bad value
+            row[a : a + w] = np.nan
+            self._bad(fname, value)
+
+    def _bad(self, fname: str, value: Any) -> None:
+        self.bad_values[fname] = self.bad_values.get(fname, 0) + 1
+        if self.log_bad:
+            _problem_log(
+                logging.WARNING,
+                f"{self.name}.{fname}",
+                f"telemetry {self.name}.{fname}: bad value {_short_repr(value)} "
+                f"({self.bad_values[fname]} so far), stored as NaN",
+            )
+
+
 class TopicBuffer:
     """The retained history of one telemetry topic, with its pyramid.
 
@@ -251,15 +336,9 @@ class TopicBuffer:
     def __init__(self, spec: TopicSpec, capacity: int, gap: float = math.inf) -> None:
         self.spec = spec
         self.name = spec.name
-        self.columns: dict[str, slice] = {}
-        self._layout: list[tuple[str, int, int, bool]] = []
-        width = 0
-        for fname, fspec in spec.fields.items():
-            w = fspec.width
-            self.columns[fname] = slice(width, width + w)
-            self._layout.append((fname, width, w, fspec.is_array))
-            width += w
-        self.width = width
+        self.parser = RowParser(spec)
+        self.columns = self.parser.columns
+        width = self.width = self.parser.width
         self.capacity = capacity
         self.raw = _Rows(capacity, width)
         self.levels = [_Rows(c, width).with_maxs() for c in _level_capacities(capacity)]
@@ -271,8 +350,20 @@ class TopicBuffer:
         self.gap = gap
         #: Samples that came more than `gap` seconds after the previous one.
         self._gaps = _Marks()
-        self.bad_values: dict[str, int] = {}
-        self.short_arrays: dict[str, int] = {}
+        #: Values stored as NaN, per field (the parser's counters).
+        self.bad_values = self.parser.bad_values
+        #: Arrays of the wrong length, NaN-padded or cut, per field.
+        self.short_arrays = self.parser.short_arrays
+
+    def clear(self) -> None:
+        """Forget every sample (a replay jumped back in time); `version` still grows."""
+        self.raw.clear()
+        for level in self.levels:
+            level.clear()
+        self.total = 0
+        self.last_time = -math.inf
+        self._gaps = _Marks()
+        self.version += 1
 
     # ------------------------------------------------------------------
     @property
@@ -312,32 +403,7 @@ class TopicBuffer:
         if t < self.last_time:
             t = self.last_time  # the wall clock stepped back: keep time order
         row = self._scratch
-        for fname, a, w, is_array in self._layout:
-            value = message.get(fname)
-            try:
-                if is_array:
-                    if type(value) is list:
-                        if len(value) == w:
-                            arr = np.asarray(value)
-                            if arr.ndim == 1 and arr.dtype.kind in "fiub":
-                                row[a : a + w] = arr
-                                continue
-                        else:
-                            arr = np.asarray(value[:w])
-                            if arr.ndim == 1 and arr.dtype.kind in "fiub":
-                                row[a : a + w] = np.nan
-                                row[a : a + len(arr)] = arr
-                                self.short_arrays[fname] = self.short_arrays.get(fname, 0) + 1
-                                continue
-                else:
-                    kind = type(value)
-                    if kind is float or kind is int or kind is bool:
-                        row[a] = value
-                        continue
-            except (ValueError, TypeError, OverflowError, RecursionError):
-                pass  # nested, ragged, or beyond a double: a bad value
-            row[a : a + w] = np.nan
-            self._bad(fname, value)
+        self.parser.parse(message, row)
         if t - self.last_time > self.gap and self.total:
             self._gaps.append(self.total)
         self.last_time = t
@@ -350,15 +416,6 @@ class TopicBuffer:
         if self._gaps.end > self._gaps.start:
             self._gaps.drop_before(raw.first)
         self._reduce()
-
-    def _bad(self, fname: str, value: Any) -> None:
-        self.bad_values[fname] = self.bad_values.get(fname, 0) + 1
-        _problem_log(
-            logging.WARNING,
-            f"{self.name}.{fname}",
-            f"telemetry {self.name}.{fname}: bad value {_short_repr(value)} "
-            f"({self.bad_values[fname]} so far), stored as NaN",
-        )
 
     def _reduce(self) -> None:
         """Complete the pyramid blocks the last sample closed."""
@@ -534,6 +591,16 @@ class TelemetryStore:
             buffer = self.buffers[received.name] = TopicBuffer(spec, self.capacity, self.gap)
         buffer.append(received.time, received.message)
         self.arrived.emit(received.name)
+
+    def clear(self) -> None:
+        """Forget every sample of every topic (a replay jumped back in time).
+
+        Emits `arrived` for each topic, so views redraw without the old samples.
+        """
+        for buffer in self.buffers.values():
+            buffer.clear()
+        for topic in list(self.buffers):
+            self.arrived.emit(topic)
 
     def buffer(self, topic: str) -> TopicBuffer | None:
         """The buffer of a topic, if any sample arrived."""

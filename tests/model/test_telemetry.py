@@ -194,3 +194,28 @@ def test_signal_names_and_labels(catalogue: Catalogue) -> None:
     assert element_labels(catalogue.telemetry["axialForce"].fields["measured"])[:2] == ["B1", "B2"]
     assert element_labels(catalogue.telemetry["tangentForce"].fields["measured"])[0] == "A1"
     assert element_labels(catalogue.telemetry["temperature"].fields["ring"])[4] == "LG3-1"
+
+
+def test_clear_forgets_samples_and_takes_new_ones_from_an_earlier_time() -> None:
+    from m2gui.model import load_catalogue
+    from m2gui.model.telemetry import TelemetryStore
+    from m2gui.net import Received
+
+    store = TelemetryStore(load_catalogue(), 60.0)
+    arrived: list[str] = []
+    store.arrived.connect(arrived.append)
+    for i in range(300):
+        message = {"id": "position", "x": float(i), "y": 0.0, "z": 0.0}
+        store.on_telemetry(Received("position", message, 1000.0 + i * 0.05, "telemetry"))
+    buffer = store.buffers["position"]
+    version = buffer.version
+    arrived.clear()
+    store.clear()
+    assert buffer.count == 0 and buffer.version > version and arrived == ["position"]
+    for i in range(100):
+        message = {"id": "position", "x": -float(i), "y": 0.0, "z": 0.0}
+        store.on_telemetry(Received("position", message, 500.0 + i * 0.05, "telemetry"))
+    times = buffer.times()
+    assert len(times) == 100 and times[0] == 500.0  # not clamped to the old, later times
+    envelope = buffer.envelope(buffer.columns["x"], 0, 100, 10)
+    assert envelope.x.min() >= 500.0 and envelope.y.max() <= 0.0

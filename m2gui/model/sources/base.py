@@ -23,9 +23,13 @@ class Source(abc.ABC):
     -------
     changed()
         After `read_only` or `describe` changed.
+    reset()
+        Before the source jumps in time (a replay seeking back): the stores
+        forget the history they hold. A live source never emits it.
     """
 
     changed = psygnal.Signal()
+    reset = psygnal.Signal()
 
     #: ``"live"``, ``"replay"`` or ``"broker"``.
     kind: str = "live"
