@@ -21,11 +21,13 @@ import platformdirs
 import qasync
 from PySide6.QtCore import (
     QMessageLogContext,
+    QSettings,
     QSocketNotifier,
+    Qt,
     QtMsgType,
     qInstallMessageHandler,
 )
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 import m2gui
 from m2gui.model import load_catalogue
@@ -40,10 +42,16 @@ from m2gui.model.telemetry import (
     planned_nbytes,
 )
 from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT
+from m2gui.record import RecordingError
+from m2gui.record import open as open_recording
+from m2gui.record.archive import Archive
+from m2gui.record.live import LiveRecording, RecordingOptions
+from m2gui.record.replay import ReplaySource
+from m2gui.record.retention import default_root
 from m2gui.sim import ControllerSimulator
 from m2gui.sim.injection import injection_argument
 from m2gui.ui.main_window import MainWindow
-from m2gui.ui.settings import open_settings, setting_int
+from m2gui.ui.settings import open_settings, setting_float, setting_int
 from m2gui.ui.tasks import cancel_all, spawn
 
 __all__ = ["build_parser", "history_seconds", "main", "parse_args"]
@@ -101,6 +109,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --simulate: a controller condition to inject (repeatable), e.g. "
         "fault:6055, limit_switch:12:retract, breaker:motor:0@5 (see m2gui-sim --help)",
     )
+    parser.add_argument(
+        "--replay",
+        type=Path,
+        metavar="PATH",
+        help="open a recording (a folder, or one part file) and play it into the same views; "
+        "commands are disabled",
+    )
+    parser.add_argument(
+        "--record",
+        type=Path,
+        metavar="PATH",
+        help="record this run into the folder PATH (recording is otherwise on by default, "
+        "into a new folder under --record-root for each run)",
+    )
+    parser.add_argument(
+        "--no-record", action="store_true", help="do not record this run (Record in the toolbar)"
+    )
+    parser.add_argument(
+        "--record-root",
+        type=Path,
+        metavar="DIR",
+        help="where recordings are kept (default: the user data folder's m2gui/recordings); "
+        "retention: settings recording/retention_days and recording/retention_gb",
+    )
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     parser.add_argument("--log-file", type=Path, help="default: m2gui.log in the user log dir")
     parser.add_argument("--no-reconnect", action="store_true", help="do not reconnect after a drop")
@@ -143,6 +175,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.inject and not args.simulate:
         parser.error("argument --inject: only with --simulate (the embedded simulator)")
+    if args.replay is not None and (args.simulate or args.host):
+        parser.error("argument --replay: not with --simulate or --host (a replay is its source)")
+    if args.record is not None and args.no_record:
+        parser.error("argument --record: not with --no-record")
     need, available = history_memory(args.history)
     if available is not None and need > available:
         fits = largest_history(load_catalogue(), available)
@@ -279,6 +315,78 @@ async def take_screenshot(window: MainWindow, path: Path, settle: float = 1.5) -
     return bool(ok)
 
 
+def live_recording(
+    session: Session, settings: QSettings, args: argparse.Namespace
+) -> LiveRecording:
+    """The recording of a live session: started at each connection unless turned off."""
+    days = setting_float(settings, "recording/retention_days", 30.0)
+    gigabytes = setting_float(settings, "recording/retention_gb", 50.0)
+    options = RecordingOptions(
+        args.record_root or default_root(),
+        args.record,
+        retention_days=days if days > 0 else None,
+        retention_bytes=int(gigabytes * 2**30) if gigabytes > 0 else None,
+    )
+    recording = LiveRecording(session.connection, session.telemetry, session.catalogue, options)
+    enabled = args.record is not None or (
+        not args.no_record and setting_int(settings, "recording/enabled", 1) != 0
+    )
+
+    def start_when_connected(status: LinkStatus) -> None:
+        if status.connected and not recording.active and recording.error is None:
+            try:
+                recording.start()
+            except RecordingError as error:
+                log.error("%s", error)
+
+    if enabled:
+        session.link.changed.connect(start_when_connected)
+    return recording
+
+
+class ReplayWindows:
+    """Replay windows opened from File > Open recording, beside the live one."""
+
+    def __init__(self, settings: QSettings, panel_log: LogStore, history: float) -> None:
+        self.settings = settings
+        self.panel_log = panel_log
+        self.history = history
+        self.windows: list[MainWindow] = []
+
+    def open(self, path: str) -> MainWindow | None:
+        """Open ``path`` in a new replay window (an error is logged and shown)."""
+        try:
+            recording = open_recording(path)
+        except RecordingError as error:
+            log.error("cannot open the recording: %s", error)
+            QMessageBox.warning(None, "Open recording", str(error))
+            return None
+        catalogue = load_catalogue()
+        source = ReplaySource(recording, catalogue)
+        session = Session(catalogue=catalogue, source=source, history=self.history)
+        session.long_history = Archive(recording, catalogue)
+        window = MainWindow(session, self.settings, self.panel_log, remember_address=False)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
+        self.windows.append(window)
+        window.closed.connect(lambda: spawn(self._closed(window), "close replay"))
+        window.show()
+        session.connect()
+        for problem in recording.problems.messages:
+            log.warning("recording %s: %s", path, problem)
+        return window
+
+    async def _closed(self, window: MainWindow) -> None:
+        if window in self.windows:
+            self.windows.remove(window)
+            await window.session.close()
+
+    async def close_all(self) -> None:
+        """Close every replay window and its replay."""
+        for window in list(self.windows):
+            window.close()
+            await self._closed(window)
+
+
 async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) -> int:
     """Build the window and run until it closes; return the exit code."""
     loop = asyncio.get_running_loop()
@@ -299,8 +407,29 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) 
             args.telemetry_port
             or setting_int(settings, "connection/telemetry_port", DEFAULT_TELEMETRY_PORT),
         )
-    session = Session(*address, reconnect=not args.no_reconnect, history=args.history)
-    window = MainWindow(session, settings, panel_log, remember_address=sim is None)
+    if args.replay is not None:
+        try:
+            replayed = open_recording(args.replay)
+        except RecordingError as error:
+            log.error("cannot replay: %s", error)
+            return 2
+        catalogue = load_catalogue()
+        session = Session(
+            catalogue=catalogue,
+            source=ReplaySource(replayed, catalogue),
+            history=args.history,
+        )
+        session.long_history = Archive(replayed, catalogue)
+    else:
+        session = Session(*address, reconnect=not args.no_reconnect, history=args.history)
+    recording: LiveRecording | None = None
+    if args.replay is None:
+        recording = live_recording(session, settings, args)
+    window = MainWindow(
+        session, settings, panel_log, remember_address=sim is None, recording=recording
+    )
+    replays = ReplayWindows(settings, panel_log, args.history)
+    window.open_recording_requested.connect(replays.open)
     if args.layout is not None:
         window.plot_area.load_layout(str(args.layout))
     window.connection_bar.set_address(*address)
@@ -314,7 +443,9 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) 
     watcher = SignalWatcher(window.close)
     window.show()
     exit_code = 0
-    if sim is not None or args.host:
+    if args.replay is not None:
+        session.connect()
+    elif sim is not None or args.host:
         window.connect_to_controller()
     else:
         window.open_connect_dialog()
@@ -338,7 +469,10 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) 
         watcher.close()
         if screenshot is not None and screenshot.done() and not screenshot.cancelled():
             exit_code = 0 if screenshot.result() else 1
+        await replays.close_all()
         await session.close()
+        if recording is not None:
+            recording.close()
         if sim is not None:
             await sim.stop()
         await cancel_all()

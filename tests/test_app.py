@@ -26,6 +26,8 @@ def m2gui_cmd(tmp_path: Path, *args: str) -> list[str]:
         str(tmp_path / "settings.ini"),
         "--log-file",
         str(tmp_path / "m2gui.log"),
+        "--record-root",
+        str(tmp_path / "recordings"),
         *args,
     ]
 

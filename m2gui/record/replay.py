@@ -173,6 +173,7 @@ class ReplaySource(FedSource):
 
     async def _play_from(self, t: float, *, catch_up: bool) -> None:
         while not self._closed:
+            await asyncio.sleep(0)  # a short loop must not starve the GUI
             if catch_up:
                 await self._catch_up(t)
             jumped = await self._stream(t)

@@ -6,13 +6,14 @@ shortcuts lists them, read from the actions of the window and its panels.
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
 import platform
 from collections.abc import Callable
 
 import pyqtgraph
 import PySide6
-from PySide6.QtCore import QByteArray, QSettings, Qt, Signal, qVersion
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer, Signal, qVersion
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -30,6 +31,8 @@ from m2gui.model.ops.local_mode import LocalMode
 from m2gui.model.plot_layout import DEFAULT_LAYOUT, PlotLayout
 from m2gui.model.session import Session
 from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT, ConnectionState
+from m2gui.record.live import LiveRecording
+from m2gui.record.replay import ReplaySource
 
 from .bridge import listen
 from .commands.console import ConsolePanel
@@ -42,6 +45,8 @@ from .events_panel import EventsPanel
 from .log_panel import LogPanel
 from .plots.area import PlotArea
 from .plots.browser import SignalBrowser
+from .recording_status import RecordingStatus, record_action
+from .replay_bar import ReplayBar
 from .settings import setting_int
 from .shortcuts_dialog import ShortcutsDialog
 from .source_banner import SourceBanner
@@ -110,6 +115,8 @@ class MainWindow(QMainWindow):
 
     #: Emitted once the window has closed (the application then shuts down).
     closed = Signal()
+    #: File > Open recording: the folder chosen (the application opens a replay window).
+    open_recording_requested = Signal(str)
 
     def __init__(
         self,
@@ -118,9 +125,11 @@ class MainWindow(QMainWindow):
         log_handler: LogStore | None = None,
         remember_address: bool = True,
         parent: QWidget | None = None,
+        recording: LiveRecording | None = None,
     ) -> None:
         super().__init__(parent)
         self.session = session
+        self.recording = recording
         self.remember_address = remember_address
         self.settings = settings
         self.setWindowTitle("m2gui — LSST M2 cell controller")
@@ -144,12 +153,33 @@ class MainWindow(QMainWindow):
         self.banner = SourceBanner(session.source, self)
         self.addToolBarBreak()
         self.addToolBar(self.banner)
+        self.replay_bar: ReplayBar | None = None
+        if isinstance(session.source, ReplaySource):
+            self.replay_bar = ReplayBar(session.source, self)
+            self.addToolBarBreak()
+            self.addToolBar(self.replay_bar)
         if session.read_only is not None:
             self.connection_bar.setVisible(False)
             self.setWindowTitle(f"m2gui — {session.source.describe()}")
         self._make_menus()
         self.status = QLabel()
         self.statusBar().addPermanentWidget(self.status)
+        self.recording_status: RecordingStatus | None = None
+        self.record_action: QAction | None = None
+        if recording is not None:
+            self.record_action = record_action(recording, self)
+            self.addAction(self.record_action)
+            self.connection_bar.addSeparator()
+            self.connection_bar.addAction(self.record_action)
+            self.recording_status = RecordingStatus(recording)
+            self.statusBar().addPermanentWidget(self.recording_status)
+            listen(self, recording.failed, self._recording_failed, mode="latest")
+        self._background = concurrent.futures.ThreadPoolExecutor(1, "m2gui-history")
+        self._refreshing: concurrent.futures.Future[None] | None = None
+        self.history_timer = QTimer(self)
+        self.history_timer.setInterval(1000)
+        self.history_timer.timeout.connect(self.follow_long_history)
+        self.history_timer.start()
         self.log_handler = log_handler or LogStore()
         self.plot_area = PlotArea(session.telemetry, session.catalogue, settings=settings)
         self.signal_browser = SignalBrowser(session.catalogue)
@@ -278,6 +308,10 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
+        self.open_recording_action = file_menu.addAction("Open recording…")
+        self.open_recording_action.setShortcut(QKeySequence("Ctrl+O"))
+        self.open_recording_action.triggered.connect(self.request_open_recording)
+        file_menu.addSeparator()
         open_layout = file_menu.addAction("Open plot layout…")
         open_layout.triggered.connect(lambda: self._layout_dialog(save=False))
         save_layout = file_menu.addAction("Save plot layout…")
@@ -301,6 +335,30 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.shortcuts_action)
         help_menu.addAction(self.about_action)
+
+    def follow_long_history(self) -> None:
+        """Give the plots the recording's long history once on disk; pick up what it gained."""
+        session = self.session
+        if session.long_history is None and self.recording is not None:
+            session.long_history = self.recording.archive()
+        history = session.long_history
+        if history is not None and (self._refreshing is None or self._refreshing.done()):
+            # Off the GUI thread: a refresh waits while a plot query reads the disk.
+            self._refreshing = self._background.submit(history.refresh)
+
+    def _recording_failed(self, batch: list[tuple[str]]) -> None:
+        self.statusBar().showMessage(f"Recording stopped: {batch[-1][0]}", 30_000)
+
+    def request_open_recording(self) -> QFileDialog:
+        """Ask for a recording folder; `open_recording_requested` carries the choice."""
+        dialog = QFileDialog(self, "Open recording")
+        dialog.setFileMode(QFileDialog.FileMode.Directory)
+        dialog.setOption(QFileDialog.Option.ShowDirsOnly, True)
+        if self.recording is not None:
+            dialog.setDirectory(str(self.recording.options.root))
+        dialog.fileSelected.connect(self.open_recording_requested.emit)
+        dialog.open()
+        return dialog
 
     def _update_actions(self) -> None:
         status = self.session.link.status
@@ -526,5 +584,7 @@ class MainWindow(QMainWindow):
         if not self._closing:
             self._closing = True
             self.save_settings()
+            self.history_timer.stop()
+            self._background.shutdown(wait=False, cancel_futures=True)
             self.closed.emit()
         event.accept()

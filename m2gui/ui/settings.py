@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 import platformdirs
 from PySide6.QtCore import QSettings
 
-__all__ = ["open_settings", "setting_int", "settings_path"]
+__all__ = ["open_settings", "setting_float", "setting_int", "settings_path"]
 
 
 def settings_path() -> Path:
@@ -30,3 +31,12 @@ def setting_int(settings: QSettings, key: str, default: int) -> int:
         return int(str(settings.value(key, default)))
     except (TypeError, ValueError):
         return default
+
+
+def setting_float(settings: QSettings, key: str, default: float) -> float:
+    """A setting read as a finite number: ``default`` if missing or unreadable."""
+    try:
+        value = float(str(settings.value(key, default)))
+    except (TypeError, ValueError):
+        return default
+    return value if math.isfinite(value) else default
