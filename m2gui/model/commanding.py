@@ -79,7 +79,12 @@ def requires_mode(*modes: int) -> Rule:
 
 
 async def send_command(
-    session: Session, name: str, params: dict[str, Any] | None, *, validate: bool = True
+    session: Session,
+    name: str,
+    params: dict[str, Any] | None,
+    *,
+    validate: bool = True,
+    timeout: float | None = None,
 ) -> CommandRecord:
     """Validate, check the command-source rule, send and wait for success.
 
@@ -93,11 +98,9 @@ async def send_command(
         The controller's noack or fail, a timeout or a disconnect.
     """
     catalogue = session.catalogue
-    timeout = None
     if validate:
         params = catalogue.validate_command(name, params)
-        timeout = catalogue.commands[name].timeout
-    elif name in catalogue.commands:
+    if timeout is None and name in catalogue.commands:
         timeout = catalogue.commands[name].timeout
     reason = blocked_reason(session, name)
     if reason is not None:

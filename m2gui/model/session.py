@@ -169,13 +169,20 @@ class Session:
         return blocked_reason(self, name, *rules)
 
     async def send(
-        self, name: str, params: dict[str, Any] | None = None, *, validate: bool = True
+        self,
+        name: str,
+        params: dict[str, Any] | None = None,
+        *,
+        validate: bool = True,
+        timeout: float | None = None,
     ) -> CommandRecord:
         """Validate, check the command-source rule, send and wait for success.
 
-        See `m2gui.model.commanding.send_command` for what it raises.
+        ``timeout``: seconds to wait for the final reply (default: the
+        catalogue's for the command). See `m2gui.model.commanding.send_command`
+        for what it raises.
         """
-        return await send_command(self, name, params, validate=validate)
+        return await send_command(self, name, params, validate=validate, timeout=timeout)
 
     async def send_message(
         self, kind: str, name: str, details: dict[str, Any], comp_name: str | None = None
