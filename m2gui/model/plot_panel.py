@@ -10,19 +10,33 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from psygnal import Signal as EventSignal
 
-from .catalogue import Catalogue, FieldSpec
-from .plot_layout import TIME_MODES, PanelLayout
+from .catalogue import Catalogue, FieldSpec, TopicSpec
+from .long_history import LongHistory
+from .plot_layout import TIME_MODES, WINDOWS, PanelLayout
 from .plot_limits import UndrawableCount
 from .plot_table import Table, signals_table
 from .signals import Signal, element_labels, parse_signal
-from .telemetry import TelemetryStore, TopicBuffer
+from .telemetry import RowParser, TelemetryStore, TopicBuffer
 
-__all__ = ["LEGEND_LIMIT", "TITLE_LIMIT", "PanelCurve", "PanelModel", "TopicCurves", "clean_title"]
+__all__ = [
+    "DISK_GRID",
+    "LEGEND_LIMIT",
+    "LONG_WINDOWS",
+    "TITLE_LIMIT",
+    "DiskHistory",
+    "PanelCurve",
+    "PanelModel",
+    "TopicCurves",
+    "clean_title",
+    "disk_range",
+    "layout_column",
+    "window_choices",
+]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +46,124 @@ LEGEND_LIMIT = 16
 TITLE_LIMIT = 100
 
 TimeRange = tuple[float, float]
+
+#: Time windows offered beside `WINDOWS` when a long history (a recording on disk) is there.
+LONG_WINDOWS: dict[str, float] = {"1 h": 3600.0, "6 h": 21600.0, "12 h": 43200.0}
+#: A view asks the long history for its range widened to a grid of 1/DISK_GRID of its width.
+DISK_GRID = 16
+
+
+def window_choices(long_history: bool, current: float | None = None) -> dict[str, float | None]:
+    """The time windows to offer, by name, shortest first and "all" last.
+
+    The long ones (`LONG_WINDOWS`) only with a long history, or when the
+    panel already shows one of them (a layout saved with one).
+    """
+    short: list[tuple[str, float | None]] = [(k, v) for k, v in WINDOWS.items() if v is not None]
+    rest: list[tuple[str, float | None]] = [(k, v) for k, v in WINDOWS.items() if v is None]
+    long: list[tuple[str, float | None]] = []
+    if long_history or current in LONG_WINDOWS.values():
+        long = list(LONG_WINDOWS.items())
+    return dict(short + long + rest)
+
+
+def disk_range(
+    t0: float, t1: float, boundary: float, max_blocks: int
+) -> tuple[float, float, int] | None:
+    """What to ask the long history for to draw ``[t0, t1]`` when memory starts at ``boundary``.
+
+    Parameters
+    ----------
+    t0, t1 : `float`
+        The time range in view.
+    boundary : `float`
+        The time of the oldest sample in memory (``inf`` if memory has none).
+    max_blocks : `int`
+        Blocks the view draws over its whole width.
+
+    Returns
+    -------
+    query : tuple or None
+        None if memory holds the whole view (or the view is empty). Else
+        ``(start, end, blocks)``: the part of the view older than
+        ``boundary``, widened outward to a grid of 1/`DISK_GRID` of the view's
+        width (so that a live view, whose start moves every frame, asks again
+        only once it moved that much, and a held view never), and the blocks
+        that give it at least the view's resolution (in steps of a quarter
+        octave: resizing by a few pixels does not ask again).
+    """
+    if not (math.isfinite(t0) and math.isfinite(t1) and t0 < t1 and t0 < boundary):
+        return None
+    step = (t1 - t0) / DISK_GRID
+    end = min(t1, boundary)
+    start = math.floor(t0 / step) * step
+    stop = math.ceil(end / step) * step
+    if stop <= start:  # rounding at huge times
+        stop = start + step
+    # Blocks in quarter-octave steps: a panel resized by a few pixels asks again only
+    # once its resolution changed by a fifth.
+    blocks = max(16.0, max_blocks * (stop - start) / (t1 - t0))
+    return start, stop, math.ceil(2.0 ** (math.ceil(math.log2(blocks) * 4) / 4))
+
+
+def layout_column(spec: TopicSpec, signal: Signal) -> int:
+    """The column of ``signal`` in its topic's rows, as every `TopicBuffer` of
+    the topic lays them out (for a topic not in memory)."""
+    columns = RowParser(spec, log_bad=False).columns
+    return int(columns[signal.field].start) + (signal.index or 0)
+
+
+class DiskHistory:
+    """The long history as the GUI thread knows it; shared by the panels of an area.
+
+    `source` (a `LongHistory`, which may read the disk) is only ever queried
+    off the GUI thread; `spans` are the topics' spans on disk it reported
+    last (`set_spans`), so that time ranges are worked out without waiting.
+    """
+
+    #: The source or the spans changed.
+    changed = EventSignal()
+
+    def __init__(self) -> None:
+        self.source: LongHistory | None = None
+        #: First and last sample time on disk, per topic.
+        self.spans: dict[str, TimeRange] = {}
+
+    @property
+    def available(self) -> bool:
+        """Whether there is a long history."""
+        return self.source is not None
+
+    def set_source(self, source: LongHistory | None) -> None:
+        """Use ``source`` (None: memory only); its spans are not known yet."""
+        if source is self.source:
+            return
+        self.source = source
+        self.spans = {}
+        self.changed.emit()
+
+    def set_spans(self, source: LongHistory, spans: Mapping[str, TimeRange | None]) -> None:
+        """The spans ``source`` reported (ignored if it is no longer the source)."""
+        if source is not self.source:
+            return
+        clean = {
+            topic: (float(span[0]), float(span[1]))
+            for topic, span in spans.items()
+            if span is not None and math.isfinite(span[0]) and span[0] <= span[1]
+        }
+        if clean != self.spans:
+            self.spans = clean
+            self.changed.emit()
+
+    def first_time(self, topics: Iterable[str]) -> float | None:
+        """The oldest sample time on disk of ``topics`` (None: none on disk)."""
+        times = [s[0] for t in topics if (s := self.spans.get(t)) is not None]
+        return min(times) if times else None
+
+    def last_time(self, topics: Iterable[str]) -> float | None:
+        """The newest sample time on disk of ``topics`` (None: none on disk)."""
+        times = [s[1] for t in topics if (s := self.spans.get(t)) is not None]
+        return max(times) if times else None
 
 
 def clean_title(title: str) -> str:
@@ -72,6 +204,7 @@ class TopicCurves:
         self.undrawable = UndrawableCount()
         self._buffer: TopicBuffer | None = None
         self._columns: list[int] = []
+        self._layout_columns: list[int] | None = None
 
     def columns(self, buffer: TopicBuffer) -> list[int]:
         """The curves' columns in ``buffer``, as the buffer lays them out.
@@ -85,6 +218,13 @@ class TopicCurves:
             self.undrawable.reset(len(self.curves))
         return self._columns
 
+    def layout_columns(self, spec: TopicSpec) -> list[int]:
+        """The curves' columns in the topic's row layout, without a buffer
+        (the topic is on disk only): as every buffer of it lays them out."""
+        if self._layout_columns is None:
+            self._layout_columns = [layout_column(spec, c.signal) for c in self.curves]
+        return self._layout_columns
+
     def count_undrawable(self, buffer: TopicBuffer) -> None:
         """Count the undrawable values of the samples that arrived since the last count."""
         self.undrawable.update(buffer, self.columns(buffer))
@@ -93,6 +233,7 @@ class TopicCurves:
         """The curves changed: look the columns up again and count again."""
         self._buffer = None
         self._columns = []
+        self._layout_columns = None
         self.undrawable.reset(len(self.curves))
 
 
@@ -105,6 +246,8 @@ class PanelModel:
         Where the samples are.
     catalogue : `Catalogue`
         For signal names, units and element labels.
+    disk : `DiskHistory`, optional
+        The long history (shared by the panels of an area); default: none.
     """
 
     #: Something saved in the layout changed: "signals", "title", "window",
@@ -129,9 +272,13 @@ class PanelModel:
     #: The legend choice changed: True, False, or None (shown for few curves).
     legend_changed = EventSignal(object)
 
-    def __init__(self, store: TelemetryStore, catalogue: Catalogue) -> None:
+    def __init__(
+        self, store: TelemetryStore, catalogue: Catalogue, disk: DiskHistory | None = None
+    ) -> None:
         self.store = store
         self.catalogue = catalogue
+        #: The long history: older samples than memory holds, on disk.
+        self.disk = disk if disk is not None else DiskHistory()
         #: Curves by topic (a topic's curves are drawn and counted together).
         self.groups: dict[str, TopicCurves] = {}
         self._curves: list[PanelCurve] = []
@@ -337,13 +484,18 @@ class PanelModel:
         ]
 
     def newest_time(self) -> float | None:
-        """The newest sample time of the panel's topics (None: no samples)."""
+        """The newest sample time of the panel's topics in memory (None: no
+        samples), or, if memory has none, on disk."""
         times = [b.last_time for b in self._buffers()]
-        return max(times) if times else None
+        return max(times) if times else self.disk.last_time(self.groups)
 
     def oldest_time(self) -> float | None:
-        """The oldest retained sample time of the panel's topics (None: no samples)."""
+        """The oldest sample time of the panel's topics, in memory or on disk
+        (None: no samples)."""
         times = [float(b.times()[0]) for b in self._buffers()]
+        first = self.disk.first_time(self.groups)
+        if first is not None:
+            times.append(first)
         return min(times) if times else None
 
     def live_range(self) -> TimeRange | None:

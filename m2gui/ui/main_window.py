@@ -181,7 +181,12 @@ class MainWindow(QMainWindow):
         self.history_timer.timeout.connect(self.follow_long_history)
         self.history_timer.start()
         self.log_handler = log_handler or LogStore()
-        self.plot_area = PlotArea(session.telemetry, session.catalogue, settings=settings)
+        self.plot_area = PlotArea(
+            session.telemetry,
+            session.catalogue,
+            settings=settings,
+            long_history=lambda: session.long_history,
+        )
         self.signal_browser = SignalBrowser(session.catalogue)
         self.signal_browser.plot_requested.connect(self.plot)
         self.events_panel = EventsPanel(session.events)
@@ -586,5 +591,6 @@ class MainWindow(QMainWindow):
             self.save_settings()
             self.history_timer.stop()
             self._background.shutdown(wait=False, cancel_futures=True)
+            self.plot_area.shutdown()
             self.closed.emit()
         event.accept()

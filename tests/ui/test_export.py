@@ -157,7 +157,9 @@ def test_cancel_stops_the_export_and_leaves_no_file(
     path = tmp_path / "cancelled.csv"
     with pytest.raises(ExportCancelled):
         run_qasync(export_csv(panel.model, path, on_progress, cancel))
-    assert chunks == 2  # stopped between chunks, not at the end
+    # Stopped between chunks, not at the end: before the second chunk or after it
+    # (the worker may see the cancel before it starts the second one).
+    assert 1 <= chunks <= 2
     assert progress and progress[-1] < 1.0
     assert list(tmp_path.iterdir()) == []  # neither the file nor a partial one
 

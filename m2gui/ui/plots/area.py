@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -17,15 +19,23 @@ from PySide6.QtWidgets import (
 )
 
 from m2gui.model.catalogue import Catalogue
+from m2gui.model.long_history import LongHistory
 from m2gui.model.plot_layout import PanelLayout, PlotLayout
-from m2gui.model.plot_panel import PanelModel
+from m2gui.model.plot_panel import DiskHistory, PanelModel
 from m2gui.model.telemetry import TelemetryStore
 from m2gui.net.ratelog import RateLimitedLog
 
 from ..bridge import listen
+from .history_fetch import HistoryFetcher
+from .navigator import TimeNavigator
 from .panel import PlotPanel
 
-__all__ = ["PlotArea"]
+__all__ = ["SPANS_EVERY", "PlotArea"]
+
+#: Seconds between two looks at the long history's spans (sooner while a
+#: panel's topic has none yet: every `SPANS_MISSING_EVERY`).
+SPANS_EVERY = 30.0
+SPANS_MISSING_EVERY = 5.0
 
 log = logging.getLogger(__name__)
 _frame_log = RateLimitedLog(log)
@@ -51,6 +61,11 @@ class PlotArea(QWidget):
     settings : `QSettings`, optional
         Where the panels remember their export folder (default: m2gui's
         settings file, opened at the first export).
+    long_history : callable, optional
+        Returns the long history (the recording on disk) or None; looked at
+        every second (``lambda: session.long_history``). With one, panels
+        draw ranges older than memory from it (read off the GUI thread), the
+        window choices reach 12 hours, and the time navigator is shown.
     """
 
     #: Emitted when panels, signals or options change.
@@ -63,12 +78,25 @@ class PlotArea(QWidget):
         refresh_hz: float = 30.0,
         parent: QWidget | None = None,
         settings: QSettings | None = None,
+        long_history: Callable[[], LongHistory | None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.settings = settings
         self.store = store
         self.catalogue = catalogue
         self.origin = time.time()
+        #: The long history as the panels know it (shared by their models).
+        self.disk = DiskHistory()
+        #: Runs every long-history query, off the GUI thread.
+        self.fetcher = HistoryFetcher(self)
+        self._long_history = long_history
+        self._spans_asked = -math.inf
+        self._spans_serial = 0
+        self.navigator = TimeNavigator(store, catalogue, self.disk, self.fetcher, self.origin)
+        self.navigator.setObjectName("time_navigator")
+        self.navigator.setVisible(False)
+        self.navigator.range_dragged.connect(self._navigator_dragged)
+        self.navigator.live_toggled.connect(self._navigator_live)
         self.panels: list[PlotPanel] = []
         self.current: PlotPanel | None = None
         self.splitter = QSplitter(Qt.Orientation.Vertical)
@@ -94,6 +122,7 @@ class PlotArea(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
+        layout.addWidget(self.navigator)
         layout.addWidget(self.splitter, 1)
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
@@ -113,7 +142,10 @@ class PlotArea(QWidget):
         self.memory_timer = QTimer(self)
         self.memory_timer.setInterval(1000)
         self.memory_timer.timeout.connect(self._show_memory)
+        self.memory_timer.timeout.connect(self.follow_long_history)
         self.memory_timer.start()
+        self.disk.changed.connect(self._disk_changed)
+        self.follow_long_history()
 
     # ------------------------------------------------------------------
     def set_refresh_rate(self, hz: float) -> None:
@@ -165,6 +197,76 @@ class PlotArea(QWidget):
                 continue
             if drawn:
                 self.frames += 1
+        if self.navigator.isVisible():
+            self.navigator.show_view(
+                [p.model.view_range for p in self.panels],
+                bool(self.panels) and not any(p.model.paused for p in self.panels),
+            )
+
+    # ------------------------------------------------------------------
+    # The long history
+    # ------------------------------------------------------------------
+    def follow_long_history(self) -> None:
+        """Pick up the long history if it changed, and look at its spans now and then."""
+        if self._long_history is not None:
+            source = self._long_history()
+            if source is not self.disk.source:
+                self.set_long_history(source)
+                return
+        if self.disk.source is None:
+            return
+        missing = any(t not in self.disk.spans for p in self.panels for t in p.model.groups)
+        every = SPANS_MISSING_EVERY if missing else SPANS_EVERY
+        if time.monotonic() - self._spans_asked >= every:
+            self.ask_spans()
+
+    def set_long_history(self, source: LongHistory | None) -> None:
+        """Draw ranges older than memory from ``source`` (None: memory only)."""
+        self.disk.set_source(source)
+        if source is not None:
+            self.ask_spans()
+
+    def ask_spans(self) -> None:
+        """Ask the long history (off the GUI thread) where each topic starts and ends."""
+        source = self.disk.source
+        if source is None:
+            return
+        self._spans_asked = time.monotonic()
+        self._spans_serial += 1
+        topics = list(self.catalogue.telemetry)
+        disk = self.disk
+
+        def spans() -> dict[str, tuple[float, float] | None]:
+            return {topic: source.span(topic) for topic in topics}
+
+        def arrived(tag: object, result: object, error: BaseException | None) -> None:
+            if isinstance(result, dict):
+                disk.set_spans(source, result)
+
+        self.fetcher.fetch(("spans",), (id(source), self._spans_serial), spans, arrived)
+
+    def _disk_changed(self) -> None:
+        self.navigator.setVisible(self.disk.available)
+        for panel in self.panels:
+            panel.request_redraw()
+        self.navigator.refresh_overview()
+
+    def _navigator_dragged(self, t0: float, t1: float) -> None:
+        for panel in self.panels:
+            panel.model.hold(t0, t1)
+
+    def _navigator_live(self, live: bool) -> None:
+        self.pause_all(not live)
+
+    def _update_navigator(self) -> None:
+        self.navigator.set_panels([p.model.signals for p in self.panels])
+
+    def shutdown(self) -> None:
+        """Stop the long-history worker and the timers (the window is closing)."""
+        self.memory_timer.stop()
+        self.timer.stop()
+        self.navigator.release()
+        self.fetcher.close()
 
     def _show_memory(self) -> None:
         bad = self.store.bad_values
@@ -175,10 +277,11 @@ class PlotArea(QWidget):
 
     def add_panel(self, layout: PanelLayout | None = None) -> PlotPanel:
         """Add a panel (empty, or as ``layout`` says) and make it current."""
-        model = PanelModel(self.store, self.catalogue)
+        model = PanelModel(self.store, self.catalogue, self.disk)
         if layout is not None:
             model.apply_layout(layout)
         panel = PlotPanel(model, self.origin, settings=self.settings)
+        panel.set_history(self.fetcher)
         panel.setObjectName(f"plot_panel_{len(self.panels)}")
         panel.close_requested.connect(lambda: self.remove_panel(panel))
         panel.activated.connect(lambda: self._set_current(panel))
@@ -187,6 +290,7 @@ class PlotArea(QWidget):
         self.panels.append(panel)
         self.splitter.addWidget(panel)
         self._set_current(panel)
+        self._update_navigator()
         self.layout_changed.emit()
         return panel
 
@@ -197,14 +301,19 @@ class PlotArea(QWidget):
         self.panels.remove(panel)
         panel.model.changed.disconnect(self._panel_changed)
         panel.release()
+        key = panel.disk_parts.key
+        self.fetcher.forget(lambda k: not (isinstance(k, tuple) and k[0] == key))
         panel.hide()
         panel.setParent(None)
         panel.deleteLater()
         if self.current is panel:
             self.current = self.panels[-1] if self.panels else None
+        self._update_navigator()
         self.layout_changed.emit()
 
     def _panel_changed(self, what: str) -> None:
+        if what == "signals":
+            self._update_navigator()
         self.layout_changed.emit()
 
     def _set_current(self, panel: PlotPanel) -> None:

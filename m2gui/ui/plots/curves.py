@@ -57,6 +57,9 @@ class MultiCurveItem(pg.GraphicsObject):  # type: ignore[misc]
         self._rect = QRectF()
         #: Lowest and highest drawn value, None when nothing is drawn.
         self.y_range: tuple[float, float] | None = None
+        #: The data last set (references, not copies).
+        self.x: npt.NDArray[np.float64] = np.empty(0)
+        self.y: npt.NDArray[np.float64] = np.empty((0, len(pens)))
         #: Paints that raised (logged, rate limited; the next paint tries again).
         self.paint_errors = 0
 
@@ -82,6 +85,7 @@ class MultiCurveItem(pg.GraphicsObject):  # type: ignore[misc]
         those points: gaps in the data.
         """
         self.prepareGeometryChange()
+        self.x, self.y = x, y
         n = len(x)
         if n == 0 or y.size == 0:
             self._polylines = [[] for _ in self.pens]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 import time
@@ -13,16 +14,19 @@ import pyqtgraph as pg
 from psygnal import SignalInstance
 from PySide6.QtCore import QPointF, QSettings, Qt, Signal
 from PySide6.QtGui import QColor, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from m2gui.model.plot_panel import PanelCurve, PanelModel
+from m2gui.model.plot_panel import PanelCurve, PanelModel, TopicCurves
 from m2gui.model.signals import Signal as SignalRef
+from m2gui.model.telemetry import Envelope, TopicBuffer
 
 from .colors import curve_color
 from .curves import MultiCurveItem
+from .disk_parts import DiskParts, join
 from .drop import DropPlot
 from .exporter import PanelExporter
 from .grid import GridLines
+from .history_fetch import HistoryFetcher
 from .legend import LegendList
 from .time_axis import TimeAxis
 from .toolbar import PanelToolbar
@@ -30,6 +34,8 @@ from .toolbar import PanelToolbar
 __all__ = ["PlotPanel", "TopicItem"]
 
 log = logging.getLogger(__name__)
+
+_serials = itertools.count()
 
 
 class TopicItem:
@@ -111,6 +117,16 @@ class PlotPanel(QWidget):
         self._mouse_proxy = pg.SignalProxy(
             self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved
         )
+        #: Ranges older than memory, from the long history (see `set_history`).
+        self.disk_parts = DiskParts(next(_serials), self._disk_arrived)
+        self.loading = QLabel("loading history…", self.plot)
+        self.loading.setObjectName("loading_history")
+        self.loading.setStyleSheet(
+            "color: #ddd; background: rgba(0, 0, 0, 150); padding: 1px 4px; font-size: 8pt"
+        )
+        self.loading.setToolTip("Older samples are being read from the recording on disk")
+        self.loading.move(56, 4)
+        self.loading.setVisible(False)
         self.toolbar = PanelToolbar(model)
         self.toolbar.crosshair_toggled.connect(self.set_crosshair)
         # The plot and its legend: what a picture export shows.
@@ -163,6 +179,19 @@ class PlotPanel(QWidget):
         """Show the last ``seconds`` (None: all): the model's `PanelModel.set_window`."""
         self.model.set_window(seconds)
 
+    def set_history(self, fetcher: HistoryFetcher | None) -> None:
+        """Read ranges older than memory from the model's long history through
+        ``fetcher`` (off the GUI thread); None: memory only."""
+        self.disk_parts.fetcher = fetcher
+        self._mark_dirty()
+
+    def _disk_arrived(self) -> None:
+        self._mark_dirty()
+
+    def request_redraw(self) -> None:
+        """Draw again at the next frame (what is shown changed outside the model)."""
+        self._mark_dirty()
+
     def _dropped(self, names: list[str]) -> None:
         self.model.add_signal_names(names)
 
@@ -174,6 +203,7 @@ class PlotPanel(QWidget):
         model = self.model
         for topic in [t for t in self.groups if t not in model.groups]:
             self.item.removeItem(self.groups.pop(topic).item)
+        self.disk_parts.keep_topics(list(model.groups))
         for topic in model.groups:
             if topic not in self.groups:
                 self.groups[topic] = TopicItem()
@@ -327,29 +357,15 @@ class PlotPanel(QWidget):
         for topic, group in self.groups.items():
             curves = model.groups[topic]
             buffer = model.store.buffer(topic)
-            if buffer is None or not buffer.count:
-                group.item.set_data(np.empty(0), np.empty((0, len(curves.curves))))
-                continue
-            columns = curves.columns(buffer)
-            a0, a1 = buffer.index_range(t0, t1)
-            a0 = max(a0 - 1, 0)
-            envelope = buffer.envelope(columns, a0, a1, max_blocks)
-            # Cut the curves where samples stopped coming for a while (no
-            # envelope point lies inside a gap: each is a sample's time).
-            after_gaps = buffer.gaps(a0, a1)
-            breaks = (
-                np.searchsorted(envelope.x, buffer.times_of(after_gaps), "left")
-                if after_gaps.size
-                else None
-            )
-            group.item.set_data(envelope.x - self.x_offset, envelope.y, breaks)
-            group.version = buffer.version
-            curves.count_undrawable(buffer)
+            envelope = self._topic_points(topic, curves, buffer, (t0, t1), max_blocks, group)
+            if buffer is not None:
+                group.version = buffer.version
             if group.item.y_range is not None:
                 lo = min(lo, group.item.y_range[0])
                 hi = max(hi, group.item.y_range[1])
             if envelope.x.size:
                 newest = max(newest, float(envelope.x[-1]))
+        self.loading.setVisible(bool(self.disk_parts.loading))
         self._show_problems()  # cheap when nothing changed
         self.last_drawn_time = max(self.last_drawn_time, newest)
         self._setting_range = True
@@ -366,6 +382,54 @@ class PlotPanel(QWidget):
                 self._auto_y(lo, hi)
         finally:
             self._setting_range = False
+
+    def _topic_points(
+        self,
+        topic: str,
+        curves: TopicCurves,
+        buffer: TopicBuffer | None,
+        view: tuple[float, float],
+        max_blocks: int,
+        group: TopicItem,
+    ) -> Envelope:
+        """Draw one topic's curves over ``view``: memory, and what is older from disk."""
+        t0, t1 = view
+        if buffer is not None and buffer.count:
+            columns = curves.columns(buffer)
+            a0, a1 = buffer.index_range(t0, t1)
+            a0 = max(a0 - 1, 0)
+            blocks = max_blocks
+            oldest = float(buffer.times()[0])
+            if self.model.disk.source is not None and t0 < oldest < t1:
+                # The disk draws the older part: memory gets its share of the
+                # width, so that both are drawn at the same density.
+                blocks = max(16, math.ceil(max_blocks * (t1 - oldest) / (t1 - t0)))
+            memory = buffer.envelope(columns, a0, a1, blocks)
+            after_gaps = buffer.times_of(buffer.gaps(a0, a1))
+            boundary = oldest
+            curves.count_undrawable(buffer)
+        else:
+            columns = curves.layout_columns(self.model.catalogue.telemetry[topic])
+            memory = Envelope(np.empty(0), np.empty((0, len(columns))), 0, 0)
+            after_gaps = np.empty(0)
+            boundary = math.inf
+        disk = self.disk_parts.part(
+            self.model.disk.source, topic, columns, view, boundary, max_blocks
+        )
+        if disk is None:
+            envelope, cuts = memory, np.empty(0, np.intp)
+        else:
+            # From the point (or block) before the view: what is further left
+            # was asked for only to be reused, and must not scale Y.
+            first = max(0, int(np.searchsorted(disk.x, t0, "left")) - 2)
+            disk = Envelope(disk.x[first:], disk.y[first:], disk.level, disk.samples)
+            envelope, cuts = join(disk, memory, boundary, self.model.gap)
+        # Cut the curves where samples stopped coming for a while (no
+        # envelope point lies inside a gap: each is a sample's time).
+        if after_gaps.size:
+            cuts = np.concatenate([cuts, np.searchsorted(envelope.x, after_gaps, "left")])
+        group.item.set_data(envelope.x - self.x_offset, envelope.y, cuts if cuts.size else None)
+        return envelope
 
     def frame_failed(self, error: BaseException) -> None:
         """Count a frame that raised ``error`` (the caller logs it) and show it."""
@@ -419,15 +483,30 @@ class PlotPanel(QWidget):
         lines = [time.strftime("%H:%M:%S", time.localtime(t)) + f".{int((t % 1) * 1000):03d}"]
         values = self.model.values_at(t, within=self.model.gap)
         lines.extend(self._readout_line(c, v) for c, v in values)
-        if not values and self.model.signals:
+        # Older than memory: what is drawn from disk (a sample, or a block's range).
+        in_memory = {c.signal.topic for c, _ in values}
+        for topic, group in self.model.groups.items():
+            found = (
+                None if topic in in_memory else self.disk_parts.values_at(topic, t, self.model.gap)
+            )
+            if found is not None:
+                lows, highs = found
+                for curve, low, high in zip(
+                    group.curves, lows.tolist(), highs.tolist(), strict=True
+                ):
+                    lines.append(self._readout_line(curve, low, high))
+        if len(lines) == 1 and self.model.signals:
             lines.append("no samples here")
         self.readout.setHtml("<br>".join(lines[:40]))
         (x0, _), (_, y1) = self.view.viewRange()
         self.readout.setPos(x0, y1)
 
-    def _readout_line(self, curve: PanelCurve, value: float) -> str:
+    def _readout_line(self, curve: PanelCurve, value: float, high: float | None = None) -> str:
         color = self.colors[curve.signal].name()
-        return f'<span style="color:{color}">{curve.label}</span>: {curve.format(value)}'
+        text = curve.format(value)
+        if high is not None and high != value and not (math.isnan(high) and math.isnan(value)):
+            text = f"{text} … {curve.format(high)}"
+        return f'<span style="color:{color}">{curve.label}</span>: {text}'
 
     # ------------------------------------------------------------------
     def focusInEvent(self, event: Any) -> None:

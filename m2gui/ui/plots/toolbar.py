@@ -24,8 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from m2gui.model.plot_layout import WINDOWS
-from m2gui.model.plot_panel import PanelModel
+from m2gui.model.plot_panel import PanelModel, window_choices
 
 from .title import ElidedLabel, PanelTitle
 
@@ -93,7 +92,9 @@ class PanelToolbar(QWidget):
         )
         self.cancel_export_button.setVisible(False)
         self.window_box = QComboBox()
-        self.window_box.addItems(list(WINDOWS))
+        #: The windows offered, by name (longer ones with a long history).
+        self.windows: dict[str, float | None] = {}
+        self._fill_windows()
         self.window_box.setToolTip("Time window shown")
         self.window_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.window_box.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
@@ -182,6 +183,7 @@ class PanelToolbar(QWidget):
             (model.paused_changed, self._show_paused),
             (model.auto_y_changed, self._show_auto_y),
             (model.legend_changed, self._show_legend),
+            (model.disk.changed, self._fill_windows),
         ]
 
     def release(self) -> None:
@@ -210,11 +212,28 @@ class PanelToolbar(QWidget):
         text = title or ("empty: drop signals here" if n == 0 else "")
         self.title.show_title(title, f"{text}  ({n} curves)" if n else text)
 
+    def _fill_windows(self) -> None:
+        """Offer the windows of `window_choices` (the long ones with a long history)."""
+        choices = window_choices(self.model.disk.available, self.model.window)
+        if choices == self.windows:
+            return
+        self.windows = choices
+        box = self.window_box
+        box.blockSignals(True)  # offering is not choosing
+        box.clear()
+        box.addItems(list(choices))
+        box.blockSignals(False)
+        self._show_window()
+
     def _show_window(self) -> None:
         window = self.model.window
-        name = next((k for k, v in WINDOWS.items() if v == window), None)
+        if window not in self.windows.values():
+            self._fill_windows()
+        name = next((k for k, v in self.windows.items() if v == window), None)
         if name is not None and self.window_box.currentText() != name:
+            self.window_box.blockSignals(True)
             self.window_box.setCurrentText(name)
+            self.window_box.blockSignals(False)
 
     def _show_time_mode(self) -> None:
         action = self.time_actions.get(self.model.time_mode)
@@ -243,7 +262,8 @@ class PanelToolbar(QWidget):
     # Widgets -> model
     # ------------------------------------------------------------------
     def _window_picked(self, text: str) -> None:
-        self.model.set_window(WINDOWS[text])
+        if text in self.windows:
+            self.model.set_window(self.windows[text])
 
     def _time_mode_picked(self, action: QAction) -> None:
         self.model.set_time_mode(str(action.data()))
