@@ -30,6 +30,8 @@ from PySide6.QtCore import (
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 import m2gui
+from m2gui.broker import BrokerSource, BrokerUrlError, Publisher
+from m2gui.broker.options import add_broker_arguments, broker_login, broker_url
 from m2gui.model import load_catalogue
 from m2gui.model.link import LinkStatus
 from m2gui.model.log_store import LogStore
@@ -50,6 +52,7 @@ from m2gui.record.replay import ReplaySource
 from m2gui.record.retention import default_root
 from m2gui.sim import ControllerSimulator
 from m2gui.sim.injection import injection_argument
+from m2gui.ui.broker_status import BrokerStatus
 from m2gui.ui.main_window import MainWindow
 from m2gui.ui.settings import open_settings, setting_float, setting_int
 from m2gui.ui.tasks import cancel_all, spawn
@@ -133,6 +136,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="where recordings are kept (default: the user data folder's m2gui/recordings); "
         "retention: settings recording/retention_days and recording/retention_gb",
     )
+    parser.add_argument(
+        "--publish",
+        type=broker_url,
+        metavar="URL",
+        help="publish everything the controller connection receives to an MQTT broker, "
+        "mqtt[s]://BROKER[:PORT]/PREFIX, for read-only viewers",
+    )
+    parser.add_argument(
+        "--source",
+        type=broker_url,
+        metavar="URL",
+        help="open a read-only viewer on a publisher's broker, mqtt[s]://BROKER[:PORT]/PREFIX "
+        "(commands disabled)",
+    )
+    add_broker_arguments(parser)
     parser.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING or ERROR")
     parser.add_argument("--log-file", type=Path, help="default: m2gui.log in the user log dir")
     parser.add_argument("--no-reconnect", action="store_true", help="do not reconnect after a drop")
@@ -179,6 +197,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("argument --replay: not with --simulate or --host (a replay is its source)")
     if args.record is not None and args.no_record:
         parser.error("argument --record: not with --no-record")
+    if args.source is not None and (args.simulate or args.host or args.replay or args.publish):
+        parser.error(
+            "argument --source: not with --simulate, --host, --replay or --publish "
+            "(a viewer's controller is the publisher's)"
+        )
+    if args.publish is not None and args.replay is not None:
+        parser.error("argument --publish: not with --replay (publish a live controller)")
+    for url in (args.publish, args.source):
+        if url is not None:
+            try:
+                args.broker_login = broker_login(args, url)
+            except BrokerUrlError as error:
+                parser.error(str(error))
     need, available = history_memory(args.history)
     if available is not None and need > available:
         fits = largest_history(load_catalogue(), available)
@@ -420,14 +451,27 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) 
             history=args.history,
         )
         session.long_history = Archive(replayed, catalogue)
+    elif args.source is not None:
+        catalogue = load_catalogue()
+        viewer = BrokerSource(args.source, catalogue, **args.broker_login)
+        session = Session(catalogue=catalogue, source=viewer, history=args.history)
     else:
         session = Session(*address, reconnect=not args.no_reconnect, history=args.history)
     recording: LiveRecording | None = None
-    if args.replay is None:
+    if args.replay is None and args.source is None:
         recording = live_recording(session, settings, args)
+    publisher: Publisher | None = None
+    if args.publish is not None:
+        publisher = Publisher(
+            session.connection, args.publish, catalogue=session.catalogue, **args.broker_login
+        )
+        publisher.start()
     window = MainWindow(
         session, settings, panel_log, remember_address=sim is None, recording=recording
     )
+    broker_status = BrokerStatus(publisher or session.source)
+    if broker_status.wanted:
+        window.statusBar().addPermanentWidget(broker_status)
     replays = ReplayWindows(settings, panel_log, args.history)
     window.open_recording_requested.connect(replays.open)
     if args.layout is not None:
@@ -443,7 +487,7 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) 
     watcher = SignalWatcher(window.close)
     window.show()
     exit_code = 0
-    if args.replay is not None:
+    if args.replay is not None or args.source is not None:
         session.connect()
     elif sim is not None or args.host:
         window.connect_to_controller()
@@ -470,6 +514,8 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) 
         if screenshot is not None and screenshot.done() and not screenshot.cancelled():
             exit_code = 0 if screenshot.result() else 1
         await replays.close_all()
+        if publisher is not None:
+            await publisher.close()
         await session.close()
         if recording is not None:
             recording.close()

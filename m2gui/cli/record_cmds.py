@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from m2gui.broker import BrokerUrlError, Publisher
+from m2gui.broker.options import add_broker_arguments, broker_login, broker_url
 from m2gui.model import load_catalogue
 from m2gui.model.session import Session
 from m2gui.net import ConnectionState, Received
@@ -92,6 +94,14 @@ def register(
     record.add_argument(
         "--no-reconnect", action="store_true", help="end (exit code 5) when the link drops"
     )
+    record.add_argument(
+        "--publish",
+        type=broker_url,
+        metavar="URL",
+        help="also publish everything to an MQTT broker, mqtt[s]://BROKER[:PORT]/PREFIX, "
+        "for read-only viewers (m2gui --source URL)",
+    )
+    add_broker_arguments(record)
     record.set_defaults(handler=handle_record)
 
     replay = subparsers.add_parser(
@@ -171,6 +181,7 @@ async def _record(args: argparse.Namespace, out: Output, interrupts: Interrupts)
     problems: list[tuple[ExitCode, str]] = []
     folder: Path = args.path.expanduser()
     holder: list[LiveRecording] = []
+    publishers: list[Publisher] = []
     connected = False
     ending = False
 
@@ -205,6 +216,16 @@ async def _record(args: argparse.Namespace, out: Output, interrupts: Interrupts)
             raise CliError(ExitCode.FAIL, str(error)) from None
         holder.append(recording)
         session.connection.add_state_listener(on_state)
+        if args.publish is not None:
+            try:
+                login = broker_login(args, args.publish)
+            except BrokerUrlError as error:
+                raise CliError(ExitCode.INVALID, str(error)) from None
+            publisher = Publisher(
+                session.connection, args.publish, catalogue=session.catalogue, **login
+            )
+            publisher.start()
+            publishers.append(publisher)
 
     interrupts.on_interrupt = done.set
     started = time.monotonic()
@@ -237,6 +258,8 @@ async def _record(args: argparse.Namespace, out: Output, interrupts: Interrupts)
             ending = True
     finally:
         ending = True
+        for publisher in publishers:
+            await publisher.close()
         for recording in holder:
             await asyncio.to_thread(recording.close)
     status = holder[0].status() if holder else None
