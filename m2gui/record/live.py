@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -162,16 +163,26 @@ class LiveRecording:
         for detach in self._detach:
             detach()
         self._detach = []
-        recorder, self.recorder = self.recorder, None
-        pyramid, self.pyramid = self.pyramid, None
+        recorder, pyramid = self.recorder, self.pyramid
         if recorder is not None:
+            recorder.close()  # its last frames still reach the pyramid (`_on_frame`)
             self._last_status = recorder.status()
-            recorder.close()
         if pyramid is not None:
             pyramid.close()
+        self.recorder = self.pyramid = None
         if recorder is not None:
             log.info("recording stopped: %s", self.folder)
             self.changed.emit()
+
+    def heartbeat(self) -> None:
+        """Tell readers the pyramid's writer is alive while no frame comes (link down).
+
+        Call every few seconds, off the GUI thread (it writes the pyramid's meta).
+        """
+        pyramid = self.pyramid
+        if pyramid is not None and self.active:
+            pyramid.cover(time.time())
+            pyramid.flush()
 
     def status(self) -> RecorderStatus | None:
         """The recorder's status (the last one after a stop), or None before any start."""

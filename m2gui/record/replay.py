@@ -31,8 +31,6 @@ PREROLL = 10.0
 #: Seconds of work between two yields to the event loop at full speed (the
 #: GUI shares the thread: it must keep drawing).
 SLICE = 0.010
-#: Reply ids: not replayed while catching up (their commands are not).
-_REPLIES = (b'"ack"', b'"noack"', b'"success"', b'"fail"')
 
 
 class ReplaySource(FedSource):
@@ -200,21 +198,25 @@ class ReplaySource(FedSource):
         await self._wake.wait()
 
     async def _catch_up(self, t: float) -> None:
-        """Put the stores in the state they had at ``t``: events up to it, recent telemetry."""
+        """Put the stores in the state they had at ``t``.
+
+        Every command-port line before it (events, commands and their
+        replies: only those frames are read), then both ports' lines of the
+        last `PREROLL` seconds.
+        """
         self._jump_to = None
         self.reset.emit()
         began = time.monotonic()
         command_port = PORT_BITS["command"]
         for count, line in enumerate(self.recording.iter_messages(None, t - PREROLL, command_port)):
-            if line.direction == "in" and not _is_reply(line):
-                self.deliver(line)
+            self.deliver(line)  # events, and commands with their replies
             if count % 256 == 0 and time.monotonic() - began > SLICE:
                 await asyncio.sleep(0)
                 began = time.monotonic()
                 if self._jump_to is not None or self._closed:
                     return
         for count, line in enumerate(self.recording.iter_messages(t - PREROLL, t)):
-            if line.time < t and (line.port == "telemetry" or not _is_reply(line)):
+            if line.time < t:
                 self.deliver(line)
             if count % 256 == 0 and time.monotonic() - began > SLICE:
                 await asyncio.sleep(0)
@@ -271,8 +273,3 @@ class ReplaySource(FedSource):
             yield from merge_frames(refs, recording.read_frame, t)
             t = max(ref.t_last for ref in refs)
             refs = [ref for ref in recording.refresh() if ref.t_last > t]
-
-
-def _is_reply(line: WireLine) -> bool:
-    head = line.line[:40]
-    return any(b'"id":' + r in head or b'"id": ' + r in head for r in _REPLIES)

@@ -45,6 +45,7 @@ from .events_panel import EventsPanel
 from .log_panel import LogPanel
 from .plots.area import PlotArea
 from .plots.browser import SignalBrowser
+from .recording_export import install_recording_menu
 from .recording_status import RecordingStatus, record_action
 from .replay_bar import ReplayBar
 from .settings import setting_int
@@ -96,6 +97,11 @@ def default_dock_sizes(width: int, height: int, signals_hint: int) -> tuple[int,
     low, share, high = BOTTOM_HEIGHT
     bottom = max(low, min(high, round(height * share)))
     return signals, right, bottom
+
+
+#: Seconds (ticks of the 1 s long-history timer) between two heartbeats of the
+#: recording's pyramid writer, so an idle live pyramid never looks abandoned.
+HEARTBEAT_TICKS = 10
 
 
 class MainWindow(QMainWindow):
@@ -176,6 +182,7 @@ class MainWindow(QMainWindow):
             listen(self, recording.failed, self._recording_failed, mode="latest")
         self._background = concurrent.futures.ThreadPoolExecutor(1, "m2gui-history")
         self._refreshing: concurrent.futures.Future[None] | None = None
+        self._ticks = 0
         self.history_timer = QTimer(self)
         self.history_timer.setInterval(1000)
         self.history_timer.timeout.connect(self.follow_long_history)
@@ -218,6 +225,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self._dialog: ConnectDialog | None = None
         self._closing = False
+        install_recording_menu(self)
         self.restore_settings()
 
     # ------------------------------------------------------------------
@@ -346,6 +354,9 @@ class MainWindow(QMainWindow):
         session = self.session
         if session.long_history is None and self.recording is not None:
             session.long_history = self.recording.archive()
+        self._ticks += 1
+        if self.recording is not None and self._ticks % HEARTBEAT_TICKS == 0:
+            self._background.submit(self.recording.heartbeat)
         history = session.long_history
         if history is not None and (self._refreshing is None or self._refreshing.done()):
             # Off the GUI thread: a refresh waits while a plot query reads the disk.

@@ -94,6 +94,8 @@ async def test_pause_seek_and_speed(tmp_path: Path) -> None:
     source.play()
     await until(lambda: source.position >= source.end_time, timeout=20, what="the end")
     assert resets, "a seek resets the stores"
+    # The commands sent before the seek point are in the history, with their outcomes.
+    assert ("clearErrors", Outcome.SUCCESS) in [(r.name, r.outcome) for r in replay.history.records]
     # Only samples from the seek point (less the preroll) on: none clamped to older times.
     for topic, buffer in replay.telemetry.buffers.items():
         times = buffer.times()
