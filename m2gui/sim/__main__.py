@@ -6,13 +6,34 @@ import argparse
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 
 from m2gui.model import load_catalogue
+from m2gui.record import Recording, RecordingError
+from m2gui.record import open as open_recording
 
 from .controller import SimController
 from .faults import Faults
 from .injection import INJECTION_HELP, Injection, injection_argument
+from .replay_server import ReplayServer
 from .server import ControllerSimulator
+
+#: Options of the simulation (dest -> flag): refused with ``--replay``.
+SIMULATION_OPTIONS = {
+    "rate": "--rate",
+    "all_telemetry": "--all-telemetry",
+    "seed": "--seed",
+    "script_seconds": "--script-seconds",
+    "verbose": "--verbose",
+    "reply_delay": "--reply-delay",
+    "withhold": "--withhold",
+    "fail_next": "--fail-next",
+    "drop_every": "--drop-every",
+    "garbage_every": "--garbage-every",
+    "inject": "--inject",
+}
+#: Options of the replay (dest -> flag): refused without ``--replay``.
+REPLAY_OPTIONS = {"speed": "--speed", "loop": "--loop"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -67,7 +88,63 @@ def build_parser() -> argparse.ArgumentParser:
         "limit_switch:12:retract, ilc_fault:5, cell_temperature_high, interlock, "
         "breaker:motor:0",
     )
+    replay = parser.add_argument_group(
+        "replay (serve a recording instead of simulating; the options above do not apply)"
+    )
+    replay.add_argument(
+        "--replay",
+        metavar="PATH",
+        type=Path,
+        help="serve this recording (folder or part file) on the two ports; a client that "
+        "reconnects gets it from the beginning",
+    )
+    replay.add_argument(
+        "--speed",
+        type=replay_speed,
+        default=1.0,
+        metavar="X",
+        help="replay X times faster than recorded (default 1; inf: as fast as the clients read)",
+    )
+    replay.add_argument("--loop", action="store_true", help="start the recording over when it ends")
     return parser
+
+
+def replay_speed(text: str) -> float:
+    """Parse ``--speed``: a number greater than zero, or inf."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: must be greater than 0 (inf: as fast as the clients read)"
+        )
+    return value
+
+
+def parse_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; refuse simulation options with ``--replay`` and replay ones without."""
+    # Options given are told from defaults by sentinels: argparse sets a
+    # default only where the namespace has no value yet.
+    sentinels: dict[str, list[object]] = {
+        dest: [] for dest in (*SIMULATION_OPTIONS, *REPLAY_OPTIONS)
+    }
+    args = parser.parse_args(argv, argparse.Namespace(**sentinels))
+    given = {dest for dest, sentinel in sentinels.items() if getattr(args, dest) is not sentinel}
+    for dest in sentinels.keys() - given:
+        setattr(args, dest, parser.get_default(dest))
+    if args.replay is not None:
+        clash = [flag for dest, flag in SIMULATION_OPTIONS.items() if dest in given]
+        if clash:
+            parser.error(
+                f"argument --replay: not allowed with {', '.join(clash)} (a recording is served "
+                "as recorded: the simulation and fault injection options do not apply)"
+            )
+    else:
+        lonely = [flag for dest, flag in REPLAY_OPTIONS.items() if dest in given]
+        if lonely:
+            parser.error(f"argument {lonely[0]}: only with --replay PATH")
+    return args
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -94,6 +171,20 @@ async def run(args: argparse.Namespace) -> None:
         await asyncio.Event().wait()
 
 
+async def run_replay(args: argparse.Namespace, recording: Recording) -> None:
+    """Serve ``recording`` as the controller until cancelled."""
+    server = ReplayServer(
+        recording,
+        args.host,
+        args.command_port,
+        args.telemetry_port,
+        speed=args.speed,
+        loop=args.loop,
+    )
+    async with server:
+        await asyncio.Event().wait()
+
+
 def check_injections(parser: argparse.ArgumentParser, injections: list[Injection]) -> None:
     """Refuse (as a usage error) injections the controller would refuse."""
     scratch = SimController(load_catalogue())
@@ -106,14 +197,39 @@ def check_injections(parser: argparse.ArgumentParser, injections: list[Injection
 
 def main(argv: list[str] | None = None) -> None:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     check_injections(parser, args.inject)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if args.replay is not None:
+        main_replay(parser, args)
+        return
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(run(args))
     logging.getLogger(__name__).info("simulator stopped")
+
+
+def main_replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``--replay``: open the recording (exit 2 if it cannot be read) and serve it."""
+    log = logging.getLogger(__name__)
+    try:
+        recording = open_recording(args.replay)
+    except RecordingError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    with recording:
+        if recording.problems:
+            log.warning(
+                "%s: %d corrupt frame(s) skipped, %d truncated byte(s) left out",
+                recording.path,
+                recording.problems.corrupt_frames,
+                recording.problems.truncated_bytes,
+            )
+        if not recording.frames:
+            log.warning("%s holds no lines: clients will get nothing", recording.path)
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run_replay(args, recording))
+    log.info("replay server stopped")
 
 
 if __name__ == "__main__":
