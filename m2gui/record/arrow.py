@@ -122,6 +122,8 @@ class TableBuilder:
         self.rows.append(row)
         self.nbytes += nbytes
         known = self._known
+        if known.issuperset(row):  # the usual case, checked in C
+            return
         for key in row:
             if key not in known:
                 known.add(key)

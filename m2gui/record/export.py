@@ -3,7 +3,9 @@
 `export_parquet` writes one file per telemetry topic (``axialForce.parquet``,
 ...), ``events.parquet`` and ``commands.parquet``, in one pass over the
 recording, streaming each table in chunks (memory stays bounded whatever the
-length). `export_csv` writes chosen signals (``topic.field[i]``).
+length). A long recording is decoded by worker processes, each taking a run
+of consecutive frames, while the calling thread writes their tables in
+recording order. `export_csv` writes chosen signals (``topic.field[i]``).
 
 Both are meant for a worker thread: ``progress(fraction)`` is called as
 frames are done (ending with 1.0), and setting the ``cancel`` event stops
@@ -15,17 +17,22 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime
 import json
 import logging
+import math
+import multiprocessing
 import os
 import re
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 import pyarrow as pa
@@ -40,6 +47,7 @@ from .arrow import (
     COMMANDS,
     DECIMAL,
     EVENTS,
+    Hint,
     TableBuilder,
     command_row,
     decode,
@@ -49,6 +57,7 @@ from .arrow import (
     is_command_line,
     topic_hints,
 )
+from .format import FRAME_HEADER, CorruptFrame, FrameHeader, decode_payload
 from .reader import FrameRef, Recording
 
 __all__ = ["export_csv", "export_parquet"]
@@ -108,7 +117,10 @@ class _ParquetSink:
     def _open(self, schema: pa.Schema) -> None:
         self.schema = schema
         self._writer = pq.ParquetWriter(
-            self.path, schema.with_metadata(self._metadata), compression="zstd"
+            self.path,
+            schema.with_metadata(self._metadata),
+            compression="zstd",
+            use_dictionary=_dictionary_columns(schema),
         )
 
     def write(self, table: pa.Table) -> None:
@@ -151,6 +163,20 @@ class _ParquetSink:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+
+
+def _dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth a dictionary: not times, not floats (measurements rarely repeat
+    exactly, and trying a dictionary on them costs several times the write)."""
+    names = []
+    for field in schema:
+        kind = field.type
+        if pa.types.is_list(kind) or pa.types.is_fixed_size_list(kind):
+            continue  # arrays: mostly floats; plain encoding + zstd
+        if pa.types.is_floating(kind) or pa.types.is_timestamp(kind):
+            continue
+        names.append(field.name)
+    return names
 
 
 class _Misfit(Exception):
@@ -269,8 +295,13 @@ def export_parquet(
     cancel: threading.Event | None = None,
     *,
     chunk_bytes: int = CHUNK_BYTES,
+    workers: int | None = None,
 ) -> list[Path]:
     """Export a recording to Parquet files, one per table.
+
+    A long export is cut into jobs of consecutive frames, decoded in
+    ``workers`` processes at once (each line is read and decoded once) while
+    this thread writes their tables in recording order.
 
     Parameters
     ----------
@@ -288,6 +319,10 @@ def export_parquet(
     chunk_bytes : `int`
         Line bytes a table collects before writing them as a row group
         (bounds the memory used).
+    workers : `int` or None
+        Worker processes decoding the recording; 1 decodes in this thread.
+        None: one per CPU (at most `MAX_WORKERS`) when the range holds more
+        than `PARALLEL_BYTES` of lines, else 1.
 
     Returns
     -------
@@ -306,7 +341,9 @@ def export_parquet(
     out.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".m2gui-export-", dir=out))
     try:
-        written = _write_parquet(recording, work, start, end, progress, cancel, chunk_bytes)
+        written = _write_parquet(
+            recording, work, start, end, progress, cancel, chunk_bytes, workers
+        )
         if written is None:
             log.info("export to %s cancelled", out)
             return []
@@ -322,6 +359,276 @@ def export_parquet(
         shutil.rmtree(work, ignore_errors=True)
 
 
+#: Raw (decompressed) frame bytes of one job of a parallel export.
+JOB_BYTES = 32 * 1024 * 1024
+#: An export of more raw bytes than this runs in worker processes (by default).
+PARALLEL_BYTES = 128 * 1024 * 1024
+#: Worker processes at most (by default).
+MAX_WORKERS = 8
+#: Jobs handed to the workers ahead of the one being written, per worker.
+_AHEAD = 2
+#: Seconds between two looks at the cancel event while waiting for workers.
+_POLL = 0.05
+
+#: A table's key: ("topic", message id), or (EVENTS, "") or (COMMANDS, "").
+Key = tuple[str, str]
+_EVENTS_KEY: Key = (EVENTS, "")
+_COMMANDS_KEY: Key = (COMMANDS, "")
+
+
+class _Output(Protocol):
+    """Where a job puts what it decodes."""
+
+    def topic(self, ident: str) -> None:
+        """A telemetry topic met for the first time in this job."""
+
+    def table(self, key: Key, table: pa.Table, nbytes: int) -> None:
+        """A chunk of rows of one table (``nbytes`` of lines behind it)."""
+
+
+@dataclass(frozen=True)
+class _Job:
+    """Consecutive frames to decode, and the time range kept."""
+
+    frames: tuple[FrameRef, ...]
+    start: float | None
+    end: float | None
+    chunk_bytes: int
+
+
+@dataclass
+class _Collected:
+    """A job's output gathered in a worker process, replayed by the writer."""
+
+    topics: list[str] = dataclasses.field(default_factory=list)
+    tables: list[tuple[Key, pa.Table, int]] = dataclasses.field(default_factory=list)
+    skipped: int = 0
+    #: Frames the worker could not read: the writer reads them again to report them.
+    bad: list[FrameRef] = dataclasses.field(default_factory=list)
+
+    def topic(self, ident: str) -> None:
+        self.topics.append(ident)
+
+    def table(self, key: Key, table: pa.Table, nbytes: int) -> None:
+        self.tables.append((key, table, nbytes))
+
+
+def _read_frame(ref: FrameRef, files: dict[Path, BinaryIO]) -> list[WireLine]:
+    """The lines of a frame, read without a `Recording` (in a worker process).
+
+    Raises
+    ------
+    CorruptFrame, OSError
+        If the frame cannot be read or fails its checks.
+    """
+    file = files.get(ref.part)
+    if file is None:
+        file = files[ref.part] = ref.part.open("rb")
+    file.seek(ref.offset + FRAME_HEADER.size)
+    payload = file.read(ref.compressed)
+    header = FrameHeader(
+        ref.compressed, ref.raw, ref.payload_crc, ref.t_first, ref.t_last, ref.count, ref.ports
+    )
+    return decode_payload(header, payload)
+
+
+def _run_job(
+    job: _Job,
+    output: _Output,
+    read: Callable[[FrameRef], list[WireLine] | None],
+    cancel: threading.Event | None = None,
+    on_frame: Callable[[], None] | None = None,
+) -> int | None:
+    """Decode the lines of ``job`` into tables; the lines skipped, or None if cancelled.
+
+    ``read(ref)`` gives a frame's lines (None: unreadable, left out).
+    """
+    catalogue = load_catalogue()
+    replies = catalogue.replies
+    columns = event_columns(catalogue)
+    chunk_bytes = job.chunk_bytes
+    builders: dict[str, TableBuilder] = {}
+    events = TableBuilder(event_hints(catalogue))
+    commands = TableBuilder(COMMAND_HINTS)
+    lo = -math.inf if job.start is None else job.start
+    hi = math.inf if job.end is None else job.end
+    loads = orjson.loads
+    skipped = 0
+    for ref in job.frames:
+        if cancel is not None and cancel.is_set():
+            return None
+        lines = read(ref)
+        if lines is None:
+            continue
+        if ref.t_first < lo or ref.t_last > hi:
+            lines = [line for line in lines if lo <= line.time <= hi]
+        for wire in lines:
+            t, port, direction, line = wire
+            try:
+                message = loads(line)
+            except orjson.JSONDecodeError:
+                message = decode(line)  # the slow fallbacks of decode_line
+            if type(message) is dict:
+                ident = message.get("id")
+            else:
+                message = ident = None
+            if type(ident) is str and port == "telemetry" and direction == "in":
+                # the bulk of a recording: kept short
+                builder = builders.get(ident)
+                if builder is None:
+                    builder = builders[ident] = TableBuilder(
+                        topic_hints(catalogue.telemetry.get(ident))
+                    )
+                    output.topic(ident)
+                builder.add(t, message, len(line))
+                if builder.nbytes >= chunk_bytes:
+                    nbytes = builder.nbytes
+                    output.table(("topic", ident), builder.take(), nbytes)
+            elif is_command_line(wire, ident, replies):
+                commands.add(t, command_row(wire, message), len(line))
+                if commands.nbytes >= chunk_bytes:
+                    nbytes = commands.nbytes
+                    output.table(_COMMANDS_KEY, commands.take(), nbytes)
+            elif message is None or not isinstance(ident, str):
+                skipped += 1
+            else:
+                events.add(t, event_row(message, line, columns), len(line))
+                if events.nbytes >= chunk_bytes:
+                    nbytes = events.nbytes
+                    output.table(_EVENTS_KEY, events.take(), nbytes)
+        if on_frame is not None:
+            on_frame()
+    for ident, builder in builders.items():
+        if len(builder):
+            nbytes = builder.nbytes
+            output.table(("topic", ident), builder.take(), nbytes)
+    for key, builder in ((_EVENTS_KEY, events), (_COMMANDS_KEY, commands)):
+        if len(builder):
+            nbytes = builder.nbytes
+            output.table(key, builder.take(), nbytes)
+    return skipped
+
+
+def _worker_job(job: _Job) -> _Collected:
+    """A job run in a worker process."""
+    collected = _Collected()
+    files: dict[Path, BinaryIO] = {}
+
+    def read(ref: FrameRef) -> list[WireLine] | None:
+        try:
+            return _read_frame(ref, files)
+        except (CorruptFrame, OSError, ValueError):
+            collected.bad.append(ref)
+            return None
+
+    try:
+        skipped = _run_job(job, collected, read)
+    finally:
+        for file in files.values():
+            file.close()
+    collected.skipped = skipped or 0
+    return collected
+
+
+class _Writer:
+    """Writes the tables of the jobs, in recording order, one Parquet file each.
+
+    Chunks of a table with the same schema are joined until they hold
+    ``chunk_bytes`` of lines, so that a table split over many jobs still
+    gets row groups of a useful size.
+    """
+
+    def __init__(self, work: Path, metadata: dict[bytes, bytes], chunk_bytes: int) -> None:
+        self.work = work
+        self.metadata = metadata
+        self.chunk_bytes = chunk_bytes
+        self.topics: list[str] = []
+        self.skipped = 0
+        self._used = {EVENTS, COMMANDS}
+        self._sinks: dict[Key, _ParquetSink] = {
+            _EVENTS_KEY: _ParquetSink(
+                work / f"{EVENTS}.parquet", metadata | {b"m2gui.table": b"events"}
+            ),
+            _COMMANDS_KEY: _ParquetSink(
+                work / f"{COMMANDS}.parquet", metadata | {b"m2gui.table": b"commands"}
+            ),
+        }
+        self._pending: dict[Key, tuple[list[pa.Table], int]] = {}
+
+    def topic(self, ident: str) -> None:
+        key = ("topic", ident)
+        if key in self._sinks:
+            return
+        name = _file_name(ident, self._used)
+        self._sinks[key] = _ParquetSink(
+            self.work / name, self.metadata | {b"m2gui.table": ident.encode()}
+        )
+        self.topics.append(ident)
+
+    def table(self, key: Key, table: pa.Table, nbytes: int) -> None:
+        tables, held = self._pending.pop(key, ([], 0))
+        if tables and not tables[0].schema.equals(table.schema):
+            self._write(key, tables)
+            tables, held = [], 0
+        tables.append(table)
+        held += nbytes
+        if held >= self.chunk_bytes:
+            self._write(key, tables)
+        else:
+            self._pending[key] = (tables, held)
+
+    def add(self, collected: _Collected) -> None:
+        """Replay a worker's output."""
+        for ident in collected.topics:
+            self.topic(ident)
+        for key, table, nbytes in collected.tables:
+            self.table(key, table, nbytes)
+        self.skipped += collected.skipped
+
+    def _write(self, key: Key, tables: list[pa.Table]) -> None:
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        self._sinks[key].write(table)
+
+    def finish(self, hints: dict[Key, dict[str, Hint]]) -> list[Path]:
+        """Write what is held; events and commands get a file even when empty."""
+        for key, (tables, _) in list(self._pending.items()):
+            self._write(key, tables)
+        self._pending.clear()
+        for key, key_hints in hints.items():
+            if self._sinks[key].schema is None:
+                self._sinks[key].write(TableBuilder(key_hints).take())
+        keys = [("topic", ident) for ident in self.topics] + [_EVENTS_KEY, _COMMANDS_KEY]
+        return [self._sinks[key].path for key in keys]
+
+    def close(self) -> None:
+        for sink in self._sinks.values():
+            sink.close()
+
+
+def _jobs(frames: Sequence[FrameRef], job: _Job, size: int) -> list[_Job]:
+    """``frames`` cut into jobs of about ``size`` raw bytes (consecutive frames)."""
+    jobs: list[_Job] = []
+    run: list[FrameRef] = []
+    held = 0
+    for ref in frames:
+        run.append(ref)
+        held += ref.raw
+        if held >= size:
+            jobs.append(replace(job, frames=tuple(run)))
+            run, held = [], 0
+    if run:
+        jobs.append(replace(job, frames=tuple(run)))
+    return jobs
+
+
+def _worker_count(workers: int | None, frames: Sequence[FrameRef]) -> int:
+    if workers is not None:
+        return max(1, workers)
+    if sum(ref.raw for ref in frames) <= PARALLEL_BYTES:
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS))
+
+
 def _write_parquet(
     recording: Recording,
     work: Path,
@@ -330,73 +637,91 @@ def _write_parquet(
     progress: Progress | None,
     cancel: threading.Event | None,
     chunk_bytes: int,
+    workers: int | None,
 ) -> list[Path] | None:
     catalogue = load_catalogue()
-    replies = catalogue.replies
-    columns = event_columns(catalogue)
     metadata = {
         b"m2gui.recording": str(recording.path).encode(),
         b"m2gui.metadata": json.dumps(recording.metadata, default=str).encode(),
     }
-    used = {EVENTS, COMMANDS}
-    sinks: dict[str, _ParquetSink] = {}
-    builders: dict[str, TableBuilder] = {}
-    events = TableBuilder(event_hints(catalogue))
-    commands = TableBuilder(COMMAND_HINTS)
-    sinks[EVENTS] = _ParquetSink(work / f"{EVENTS}.parquet", metadata | {b"m2gui.table": b"events"})
-    sinks[COMMANDS] = _ParquetSink(
-        work / f"{COMMANDS}.parquet", metadata | {b"m2gui.table": b"commands"}
-    )
-    topics: list[str] = []
-    skipped = 0
-
-    def drain(key: str, builder: TableBuilder, force: bool = False) -> None:
-        if (force and (len(builder) or sinks[key].schema is None)) or builder.nbytes >= chunk_bytes:
-            sinks[key].write(builder.take())
-
     frames = recording.frames_in(start, end)
     report = _Progress(progress, len(frames))
+    writer = _Writer(work, metadata, chunk_bytes)
+    job = _Job(tuple(frames), start, end, chunk_bytes)
+    count = _worker_count(workers, frames)
     try:
-        for done, ref in enumerate(frames, 1):
-            if cancel is not None and cancel.is_set():
+        if count == 1:
+            done = 0
+
+            def on_frame() -> None:
+                nonlocal done
+                done += 1
+                report.frames_done(done)
+
+            def read(ref: FrameRef) -> list[WireLine]:
+                return recording.read_frame(ref)
+
+            skipped = _run_job(job, writer, read, cancel, on_frame)
+            if skipped is None:
                 return None
-            for wire in _frame_lines(recording, ref, start, end):
-                message = decode(wire.line)
-                ident = message.get("id") if message is not None else None
-                if wire.port == "telemetry" and wire.direction == "in" and type(ident) is str:
-                    # the bulk of a recording: kept short
-                    builder = builders.get(ident)
-                    if builder is None:
-                        builder = builders[ident] = TableBuilder(
-                            topic_hints(catalogue.telemetry.get(ident))
-                        )
-                        name = _file_name(ident, used)
-                        sinks[ident] = _ParquetSink(
-                            work / name, metadata | {b"m2gui.table": ident.encode()}
-                        )
-                        topics.append(ident)
-                    builder.add(wire.time, message, len(wire.line))  # type: ignore[arg-type]
-                    if builder.nbytes >= chunk_bytes:
-                        sinks[ident].write(builder.take())
-                elif is_command_line(wire, ident, replies):
-                    commands.add(wire.time, command_row(wire, message), len(wire.line))
-                    drain(COMMANDS, commands)
-                elif message is None or not isinstance(ident, str):
-                    skipped += 1
-                else:
-                    events.add(wire.time, event_row(message, wire.line, columns), len(wire.line))
-                    drain(EVENTS, events)
-            report.frames_done(done)
-        for ident in topics:
-            drain(ident, builders[ident], force=True)
-        drain(EVENTS, events, force=True)
-        drain(COMMANDS, commands, force=True)
+            writer.skipped = skipped
+        elif not _run_parallel(
+            recording, _jobs(frames, job, JOB_BYTES), count, writer, report, cancel
+        ):
+            return None
+        hints = {_EVENTS_KEY: event_hints(catalogue), _COMMANDS_KEY: dict(COMMAND_HINTS)}
+        paths = writer.finish(hints)
     finally:
-        for sink in sinks.values():
-            sink.close()
-    if skipped:
-        log.warning("export: %d lines were not JSON objects with an id and are left out", skipped)
-    return [sinks[key].path for key in [*topics, EVENTS, COMMANDS]]
+        writer.close()
+    if writer.skipped:
+        log.warning(
+            "export: %d lines were not JSON objects with an id and are left out", writer.skipped
+        )
+    return paths
+
+
+def _run_parallel(
+    recording: Recording,
+    jobs: list[_Job],
+    workers: int,
+    writer: _Writer,
+    report: _Progress,
+    cancel: threading.Event | None,
+) -> bool:
+    """Run ``jobs`` in worker processes, writing their output in order; False if cancelled."""
+    # "spawn": a fork of a process with threads (the GUI's) may deadlock.
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context)
+    running: dict[Future[_Collected], int] = {}
+    finished: dict[int, _Collected] = {}
+    submitted = written = frames_done = 0
+    try:
+        while written < len(jobs):
+            while submitted < len(jobs) and submitted - written < _AHEAD * workers:
+                running[pool.submit(_worker_job, jobs[submitted])] = submitted
+                submitted += 1
+            ready, _ = wait(running, timeout=_POLL, return_when=FIRST_COMPLETED)
+            if cancel is not None and cancel.is_set():
+                return False
+            for future in ready:
+                index = running.pop(future)
+                finished[index] = future.result()
+                frames_done += len(jobs[index].frames)
+                report.frames_done(frames_done)
+            while written in finished:
+                collected = finished.pop(written)
+                for ref in collected.bad:  # reported (logged, counted) by the recording
+                    if recording.read_frame(ref):
+                        log.warning(
+                            "export: %s frame at byte %d could not be read; left out",
+                            ref.part.name,
+                            ref.offset,
+                        )
+                writer.add(collected)
+                written += 1
+        return True
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 # ----------------------------------------------------------------------------- csv

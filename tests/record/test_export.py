@@ -13,7 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from m2gui.net import WireLine
-from m2gui.record import Recorder, open
+from m2gui.record import FrameRef, Recorder, open
+from m2gui.record import export as export
 from m2gui.record.arrow import COMMANDS, EVENTS
 from m2gui.record.export import export_csv, export_parquet
 
@@ -188,3 +189,80 @@ def test_tables_named_events_and_commands_in_to_arrow(tmp_path: Path) -> None:
         assert recording.to_arrow(EVENTS).num_rows == len(events) == 122
         sent = [x for x in lines if x.direction == "out"]
         assert recording.to_arrow(COMMANDS).num_rows == len(inbound) - len(events) + len(sent)
+
+
+def _corrupt_payload(ref: FrameRef) -> None:
+    """Flip a byte inside a frame's payload (its header still checks)."""
+    with ref.part.open("r+b") as file:
+        file.seek(ref.end - 5)
+        byte = file.read(1)
+        file.seek(ref.end - 5)
+        file.write(bytes([byte[0] ^ 0xFF]))
+
+
+def test_parquet_in_worker_processes_equals_the_recording(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Jobs of a few frames each, decoded in two processes, written in recording order."""
+    lines = _many_frames(tmp_path / "rec")
+    monkeypatch.setattr(export, "JOB_BYTES", 5_000)
+    axial_bytes = sum(len(x.line) for x in lines if b'"axialForce"' in x.line)
+    chunk = axial_bytes // 3 + 1
+    with open(tmp_path / "rec") as recording:
+        bad = recording.frames[len(recording.frames) // 2]
+        _corrupt_payload(bad)
+        jobs = export._jobs(recording.frames, export._Job((), None, None, 1), export.JOB_BYTES)
+        assert len(jobs) > 4
+        progress: list[float] = []
+        files = export_parquet(
+            recording, tmp_path / "par", progress=progress.append, workers=2, chunk_bytes=chunk
+        )
+        assert recording.problems.corrupt_frames == 1  # reported by the recording, once
+        assert any(f"byte {bad.offset}" in m for m in recording.problems.messages)
+        alone = export_parquet(recording, tmp_path / "one", workers=1, chunk_bytes=chunk)
+        assert [f.name for f in files] == [f.name for f in alone]
+        for path, single in zip(files, alone, strict=True):
+            table = pq.read_table(path)
+            assert table.equals(pq.read_table(single)), path.name
+            assert table.equals(recording.to_arrow(path.stem)), path.name
+        # Small chunks of one table from several jobs are joined into row groups.
+        axial = pq.ParquetFile(tmp_path / "par" / "axialForce.parquet")
+        assert 1 < axial.num_row_groups < len(jobs)
+    assert progress[-1] == 1.0 and progress == sorted(progress)
+
+
+def test_cancelled_parallel_export_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _many_frames(tmp_path / "rec")
+    monkeypatch.setattr(export, "JOB_BYTES", 5_000)
+    cancel = threading.Event()
+    seen: list[float] = []
+
+    def progress(fraction: float) -> None:
+        seen.append(fraction)
+        cancel.set()  # after the first job
+
+    out = tmp_path / "out"
+    with open(tmp_path / "rec") as recording:
+        files = export_parquet(recording, out, progress=progress, cancel=cancel, workers=2)
+    assert files == []
+    assert list(out.iterdir()) == []
+    assert seen and 1.0 not in seen
+
+
+def test_float_columns_skip_the_dictionary(tmp_path: Path) -> None:
+    """Measurements are written plain (a dictionary costs several times the write);
+    ids and other repeating values keep one."""
+    _many_frames(tmp_path / "rec")
+    with open(tmp_path / "rec") as recording:
+        export_parquet(recording, tmp_path / "out")
+    meta = pq.ParquetFile(tmp_path / "out" / "axialForce.parquet").metadata.row_group(0)
+    encodings = {
+        meta.column(i).path_in_schema: meta.column(i).encodings for i in range(meta.num_columns)
+    }
+    assert not any("DICTIONARY" in e for e in encodings["measured.list.element"])
+    assert not any("DICTIONARY" in e for e in encodings["time"])
+    commands = pq.ParquetFile(tmp_path / "out" / "commands.parquet").metadata.row_group(0)
+    names = {commands.column(i).path_in_schema: i for i in range(commands.num_columns)}
+    assert any("DICTIONARY" in e for e in commands.column(names["direction"]).encodings)
