@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QSlider,
+    QStyle,
     QToolBar,
     QToolButton,
     QWidget,
@@ -52,6 +53,7 @@ class ReplayBar(QToolBar):
         self.play_button = QToolButton()
         self.play_button.setObjectName("replay_play")
         self.play_button.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        self.play_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.play_button.clicked.connect(self.toggle_play)
         self.addWidget(self.play_button)
         self.speed = QComboBox()
@@ -164,7 +166,14 @@ class ReplayBar(QToolBar):
     def refresh(self) -> None:
         """Show the position, the play state and the speed."""
         source = self.source
-        self.play_button.setText("⏸ Pause" if source.playing else "▶ Play")
+        # Standard icons: the ⏸ glyph is missing from common fonts.
+        icon = (
+            QStyle.StandardPixmap.SP_MediaPause
+            if source.playing
+            else QStyle.StandardPixmap.SP_MediaPlay
+        )
+        self.play_button.setIcon(self.style().standardIcon(icon))
+        self.play_button.setText("Pause" if source.playing else "Play")
         self.play_button.setToolTip(
             ("Pause" if source.playing else "Play") + " the replay (Ctrl+Shift+P)"
         )
