@@ -82,6 +82,9 @@ def gui_cpu(seconds: float, *args: str, settle: float = 5.0) -> float:
                 str(tmp / "s.ini"),
                 "--log-file",
                 str(tmp / "m2gui.log"),
+                # The figure is the GUI's own cost; recording is measured by
+                # bench_record.py (and must not fill the user's data folder).
+                "--no-record",
                 "--quit-after",
                 str(settle + seconds + 2),
                 *args,

@@ -65,6 +65,8 @@ def main() -> None:
         str(tmp / "s.ini"),
         "--log-file",
         str(tmp / "m2gui.log"),
+        "--record-root",
+        str(tmp / "recordings"),  # recording is on by default, as for a user
     ]
     bare_cmd = [sys.executable, "-c", BARE]
     timed(app_cmd)  # warm the file cache
