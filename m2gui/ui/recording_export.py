@@ -697,6 +697,8 @@ def install_recording_menu(window: MainWindow) -> None:
     window : `MainWindow`
         A live or replay window.
     """
+    if window.findChild(QAction, "export_recording_action") is not None:
+        return  # installed already (MainWindow does it)
     menu = _RecordingMenu(window)
     action = QAction("Export recording…", window)
     action.setObjectName("export_recording_action")
