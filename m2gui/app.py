@@ -409,7 +409,12 @@ class ReplayWindows:
     async def _closed(self, window: MainWindow) -> None:
         if window in self.windows:
             self.windows.remove(window)
-            await window.session.close()
+            try:
+                await window.session.close()
+            finally:
+                # Not deleted on close (the session closes first); nothing
+                # else would ever delete it, nor its session's history.
+                window.deleteLater()
 
     async def close_all(self) -> None:
         """Close every replay window and its replay."""

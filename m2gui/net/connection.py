@@ -15,6 +15,7 @@ import dataclasses
 import enum
 import functools
 import logging
+import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection
@@ -959,6 +960,18 @@ class ControllerConnection:
         stats = self.command_stats if port == "command" else self.telemetry_stats
         if direction == "in":
             stats.bytes += len(line) + 1
+        if not math.isfinite(wire.time):
+            # One such line would pin every later sample's time (the stores
+            # keep time order): the source is damaged or hostile.
+            if direction == "in":
+                stats.bad_lines += 1
+            self._problem_log(
+                logging.WARNING,
+                f"{port}-fed-time",
+                f"{port}: skipped a line with no usable time ({wire.time!r}; "
+                f"{stats.bad_lines} bad so far): {preview(line)}",
+            )
+            return
         try:
             message = decode_line(line)
         except BadLine as error:
@@ -1018,7 +1031,33 @@ class ControllerConnection:
     def set_fed_state(self, state: ConnectionState, detail: str = "") -> None:
         """Set the state of a connection fed by a source (replay, broker).
 
-        ``detail`` becomes `last_error` (what the link panel says).
+        ``detail`` becomes `last_error` (what the link panel says); a new
+        detail in the same state is announced to the state listeners too.
         """
+        changed = detail != self.last_error
         self.last_error = detail
-        self._set_state(state)
+        if state is not self.state:
+            self._set_state(state)
+        elif changed:
+            self._notify(self._state_listeners, state)
+
+    def reset_fed(self) -> None:
+        """Forget what fed lines left behind: the source jumped in time (a replay's seek).
+
+        Commands waiting for a reply, the finished ones late replies would
+        match, and the latest message of each id are dropped without telling
+        anyone, so lines fed again make new records instead of ending or
+        completing those of the other side of the jump.
+
+        Raises
+        ------
+        RuntimeError
+            If this connection has sockets (`start` was called).
+        """
+        if self._supervisor is not None:
+            raise RuntimeError("reset_fed: this connection is not fed but connected")
+        self._pending.clear()
+        self._finished.clear()
+        self._superseded.clear()
+        self.latest_events.clear()
+        self.latest_telemetry.clear()

@@ -137,7 +137,9 @@ class LiveRecording:
         self.error = None
         self.folder = folder
         self._first_frame.clear()
-        self.pyramid = PyramidWriter(folder, self.catalogue)
+        # The folder may hold an earlier recording (``--record PATH`` after a
+        # restart or a crash, Record off and on): its long history goes on.
+        self.pyramid = PyramidWriter(folder, self.catalogue, resume=True)
         self.recorder = Recorder(
             folder,
             metadata,

@@ -146,22 +146,25 @@ class ReplayBar(QToolBar):
             self.message.clear()
             return
         try:
-            lo = resolve_time_of_day(
-                self.loop_from.text() or format_clock(source.start_time),
-                source.start_time,
-                source.end_time,
-            )
-            hi = resolve_time_of_day(
-                self.loop_to.text() or format_clock(source.end_time),
-                source.start_time,
-                source.end_time,
-            )
+            # An empty end is the recording's own (its time of day as text
+            # is rounded down to a tenth, which may fall before the start).
+            lo = self._loop_end(self.loop_from, source.start_time)
+            hi = self._loop_end(self.loop_to, source.end_time)
+            source.set_loop(lo, hi)
         except ValueError as error:
-            self.message.setText(f"loop: {error}")
+            self.loop_box.blockSignals(True)  # unchecking must not clear the message
             self.loop_box.setChecked(False)
+            self.loop_box.blockSignals(False)
+            source.set_loop(None)
+            self.message.setText(f"loop: {error}")
             return
         self.message.clear()
-        source.set_loop(lo, hi)
+
+    def _loop_end(self, edit: QLineEdit, default: float) -> float:
+        text = edit.text().strip()
+        if not text:
+            return default
+        return resolve_time_of_day(text, self.source.start_time, self.source.end_time)
 
     def refresh(self) -> None:
         """Show the position, the play state and the speed."""
