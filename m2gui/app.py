@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import inspect
 import logging
 import logging.handlers
 import os
@@ -11,6 +12,7 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -364,14 +366,14 @@ def live_recording(
     )
 
     def start_when_connected(status: LinkStatus) -> None:
-        if status.connected and not recording.active and recording.error is None:
+        if status.connected and recording.wanted and not recording.active:
             try:
                 recording.start()
             except RecordingError as error:
                 log.error("%s", error)
 
-    if enabled:
-        session.link.changed.connect(start_when_connected)
+    recording.wanted = enabled
+    session.link.changed.connect(start_when_connected)
     return recording
 
 
@@ -518,15 +520,23 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) 
         watcher.close()
         if screenshot is not None and screenshot.done() and not screenshot.cancelled():
             exit_code = 0 if screenshot.result() else 1
-        await replays.close_all()
-        if publisher is not None:
-            await publisher.close()
-        await session.close()
-        if recording is not None:
-            recording.close()
-        if sim is not None:
-            await sim.stop()
-        await cancel_all()
+        # Each step on its own: one that fails must not skip the others (the
+        # recording's last second above all).
+        steps: list[tuple[str, Callable[[], Awaitable[None] | None]]] = [
+            ("replay windows", replays.close_all),
+            ("publisher", publisher.close if publisher is not None else lambda: None),
+            ("session", session.close),
+            ("recording", recording.close if recording is not None else lambda: None),
+            ("simulator", sim.stop if sim is not None else lambda: None),
+            ("tasks", cancel_all),
+        ]
+        for what, step in steps:
+            try:
+                result = step()
+                if inspect.isawaitable(result):
+                    await result
+            except Exception:
+                log.exception("closing the %s failed", what)
         log.info("m2gui closed")
     return exit_code
 

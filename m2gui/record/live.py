@@ -99,6 +99,9 @@ class LiveRecording:
         self._detach: list[Callable[[], None]] = []
         self._archive: Archive | None = None
         self._first_frame = threading.Event()
+        #: Whether the user wants recording (the setting, or the Record
+        #: toggle): a reconnect starts it again only while this is true.
+        self.wanted = False
         self._last_status: RecorderStatus | None = None
 
     @property
@@ -121,7 +124,7 @@ class LiveRecording:
             self.stop()  # it stopped on an error: close it, start anew
         options = self.options
         conn = self.connection
-        folder = options.folder or options.root / folder_name(conn.host)
+        folder = options.folder or _new_folder(options.root, folder_name(conn.host))
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as error:
@@ -222,6 +225,7 @@ class LiveRecording:
 
     def _on_error(self, message: str) -> None:
         self.error = message
+        self.wanted = False  # the user starts it again, once the disk is fixed
         log.error("recording stopped: %s", message)
         for detach in self._detach:
             try:
@@ -242,3 +246,13 @@ class LiveRecording:
             return
         for path in removed:
             log.info("recording retention: removed %s", path)
+
+
+def _new_folder(root: Path, name: str) -> Path:
+    """``root/name``, or ``root/name-2``, ... if a recording started in the same second."""
+    folder = root / name
+    number = 1
+    while folder.exists():
+        number += 1
+        folder = root / f"{name}-{number}"
+    return folder

@@ -49,6 +49,8 @@ __all__ = ["Recorder", "RecorderStatus", "folder_name"]
 log = logging.getLogger(__name__)
 
 MiB = 1024 * 1024
+#: Seconds `Recorder.close` waits for the writer thread.
+CLOSE_TIMEOUT = 10.0
 #: Raw bytes packed into one frame at most (a bigger backlog makes several frames).
 FRAME_RAW_BYTES = 16 * MiB
 #: The writer thread wakes early when this much is waiting.
@@ -282,12 +284,23 @@ class Recorder:
             self._closing = True
             self._cond.notify_all()
         if threading.current_thread() is not self._thread:
-            self._thread.join()
+            self._thread.join(CLOSE_TIMEOUT)
+            if self._thread.is_alive():  # a hung disk (NFS): never freeze the caller
+                log.error(
+                    "recording into %s: the writer did not finish within %g s; "
+                    "the last lines may be lost",
+                    self.folder,
+                    CLOSE_TIMEOUT,
+                )
 
     # ------------------------------------------------------------------ writer thread
     def _run(self) -> None:
         try:
             self._loop()
+        except Exception as error:  # a bug must stop recording visibly, not silently
+            log.exception("recording into %s: the writer failed", self.folder)
+            failure = OSError(f"internal error: {type(error).__name__}: {error}")
+            self._fail(failure)
         finally:
             self._close_part()
             with self._cond:

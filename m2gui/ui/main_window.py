@@ -352,8 +352,11 @@ class MainWindow(QMainWindow):
     def follow_long_history(self) -> None:
         """Give the plots the recording's long history once on disk; pick up what it gained."""
         session = self.session
-        if session.long_history is None and self.recording is not None:
-            session.long_history = self.recording.archive()
+        if self.recording is not None:
+            # A new folder after Record off and on: the plots follow it.
+            archive = self.recording.archive()
+            if archive is not None and archive is not session.long_history:
+                session.long_history = archive
         self._ticks += 1
         if self.recording is not None and self._ticks % HEARTBEAT_TICKS == 0:
             self._background.submit(self.recording.heartbeat)

@@ -80,6 +80,7 @@ def record_action(recording: LiveRecording, parent: QWidget) -> QAction:
     action.setToolTip("Record everything the connection receives and sends (Ctrl+R)")
 
     def toggled(on: bool) -> None:
+        recording.wanted = on  # a reconnect follows the user's choice
         if on and not recording.active:
             try:
                 recording.start()
