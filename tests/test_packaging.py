@@ -92,7 +92,7 @@ def test_console_scripts_point_into_shipped_packages() -> None:
     with (ROOT / "pyproject.toml").open("rb") as f:
         scripts: dict[str, str] = tomllib.load(f)["project"]["scripts"]
     shipped = shipped_packages()
-    assert set(scripts) == {"m2gui", "m2gui-sim"}
+    assert set(scripts) == {"m2gui", "m2gui-sim", "m2gui-cli"}
     for target in scripts.values():
         module = target.split(":", 1)[0]
         package, _, leaf = module.rpartition(".")
