@@ -5,8 +5,7 @@ worker thread (the CSV export formats millions of strings), it may destroy
 Qt objects that belong to the GUI thread from the wrong thread, and Qt later
 crashes delivering a timer to one of them. While a worker runs, automatic
 collection is paused (reference counting still frees almost everything), and
-a collection of the young generations is made on the Qt thread when the
-last worker ends.
+one collection is made on the Qt thread when the last worker ends.
 """
 
 from __future__ import annotations
@@ -35,7 +34,8 @@ def gc_on_this_thread() -> Iterator[None]:
         _depth -= 1
         if _depth == 0 and _was_enabled:
             gc.enable()
-            # The young generations only: what the worker's run left. A full
-            # collection takes tens of ms (a late frame) and the collector's
-            # own thresholds schedule it anyway.
-            gc.collect(1)
+            # Every generation, here: garbage left for a later automatic
+            # collection could be collected in a worker thread, Qt objects
+            # included. (It takes tens of ms: callers that run many short
+            # jobs keep the pause between them, see plots/history_fetch.py.)
+            gc.collect()

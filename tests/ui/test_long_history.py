@@ -210,7 +210,7 @@ def test_frames_are_drawn_while_the_disk_holds_a_query(
     finally:
         release.set()
     settle(qtbot, area)
-    assert gc.isenabled()
+    qtbot.waitUntil(gc.isenabled, timeout=5000)  # once the worker has been idle a while
     assert not panel.loading.isVisible()
     assert abs(drawn_times(panel).min() - night.start) < 10.0
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import shiboken6
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from m2gui.net.ratelog import RateLimitedLog
 
@@ -43,6 +43,10 @@ class _Job:
     deliver: Deliver = field(repr=False)
 
 
+#: Milliseconds the worker must stay idle before the collector resumes.
+GC_RESUME_MS = 1500
+
+
 class HistoryFetcher(QObject):
     """Run long-history queries off the GUI thread, newest request per key first.
 
@@ -62,6 +66,13 @@ class HistoryFetcher(QObject):
         self._queued: set[Hashable] = set()
         self._busy = 0  # jobs submitted and not delivered (GUI thread)
         self._gc_pause: AbstractContextManager[None] | None = None
+        # The collector is resumed (with a full collection on this thread, tens
+        # of ms) only once the worker has been idle a while: not after every
+        # query of a pan, whose frames must stay short.
+        self._resume_timer = QTimer(self)
+        self._resume_timer.setSingleShot(True)
+        self._resume_timer.setInterval(GC_RESUME_MS)
+        self._resume_timer.timeout.connect(self._resume_gc)
         self._closed = False
         self.failures = 0
         # Emitted from the worker thread: delivered on this object's (the GUI) thread.
@@ -88,7 +99,8 @@ class HistoryFetcher(QObject):
             if key in self._queued:
                 return  # the job waiting will run this request
             self._queued.add(key)
-        if self._busy == 0:
+        self._resume_timer.stop()
+        if self._gc_pause is None:
             self._gc_pause = gc_on_this_thread()
             self._gc_pause.__enter__()
         self._busy += 1
@@ -131,7 +143,7 @@ class HistoryFetcher(QObject):
             return
         self._busy = max(0, self._busy - 1)
         if self._busy == 0:
-            self._resume_gc()
+            self._resume_timer.start()
         if job is None:
             return
         with self._lock:
@@ -166,4 +178,5 @@ class HistoryFetcher(QObject):
             self._wanted.clear()
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._busy = 0
+        self._resume_timer.stop()
         self._resume_gc()
