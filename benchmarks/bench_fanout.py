@@ -9,7 +9,15 @@ This process runs the simulator (20 Hz, every telemetry topic), stamping the
 - the viewers: headless subscribers (a minimal MQTT 5 reader each, all in
   one process: on a 2-core machine, 49 paho clients would measure their own
   CPU, not the fan-out), plus one "window": a `BrokerSource` feeding a
-  `Session`'s stores (everything a window has but the painting).
+  `Session`'s stores (everything a window has but the painting);
+- one real window besides: the application itself, ``python -m m2gui
+  --source mqtt://...`` offscreen with the default layout, one more broker
+  connection (``viewers`` + 1 in all). It has no latency probe (the app gets
+  no debug option for a benchmark: the stores' latency above is the figure);
+  we read its CPU from ``/proc/PID/stat`` and the bytes its broker socket
+  received (``ss``, the kernel's ``tcp_info``) over the publishing window,
+  beside those of the stores "window" (same subscription: the ratio should be
+  about 1), and check that it stayed up and logged no error.
 
 Every message carries the direct connection's receive time (the ``wire``
 user property), so for each telemetry line we know when the controller wrote
@@ -19,7 +27,8 @@ it (R): direct latency ``T - S``, end-to-end ``R - S``, added ``R - T``
 time while publishing, less the same while only connected (the idle
 baseline); broker CPU from ``/proc/PID/stat`` over the publishing window.
 Figures are medians over ``--runs`` runs. Prints one JSON object per viewer
-count. Usage::
+count, each with the machine's load average after it (it counts this
+benchmark's own processes too). Usage::
 
     python benchmarks/bench_fanout.py [--viewers 1 10 50] [--runs 3] [--seconds 6]
 """
@@ -33,6 +42,7 @@ import json
 import logging
 import math
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -55,6 +65,8 @@ MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 PREFIX = "bench/m2"
 #: Headless subscribers per process at most.
 PER_PROCESS = 50
+#: Seconds for the real window to start and subscribe.
+WINDOW_START = 60.0
 
 
 # ----------------------------------------------------------------------
@@ -298,6 +310,99 @@ class StampedSimulator(ControllerSimulator):
         return payload
 
 
+class RealWindow:
+    """``m2gui --source mqtt://...`` in its own process, offscreen, default layout.
+
+    ``--quit-after`` is only a safety net: the run closes it with SIGTERM
+    (the app closes its window on it) once the measurement is over.
+    """
+
+    def __init__(self, folder: Path, broker_port: int, lifetime: float) -> None:
+        self.folder = folder / "real-window"
+        self.folder.mkdir()
+        self.log = self.folder / "m2gui.log"
+        self.stderr = (self.folder / "stderr.txt").open("wb")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "m2gui",
+                "--source",
+                f"mqtt://127.0.0.1:{broker_port}/{PREFIX}",
+                "--settings",
+                str(self.folder / "s.ini"),
+                "--log-file",
+                str(self.log),
+                "--log-level",
+                "INFO",
+                "--quit-after",
+                str(lifetime),
+            ],
+            env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_API": "pyside6"},
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=self.stderr,
+        )
+
+    async def ready(self) -> None:
+        """Wait until it has subscribed (its log says ``viewing``)."""
+        deadline = time.monotonic() + WINDOW_START
+        while not (self.log.exists() and " viewing " in self.log.read_text(errors="replace")):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the real window did not start: {self._tail()}")
+            await asyncio.sleep(0.1)
+
+    def cpu(self) -> float:
+        return cpu_seconds(self.proc.pid)
+
+    def problems(self) -> list[str]:
+        """Its log's warnings and errors."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return [line for line in text.splitlines() if _PROBLEM.search(line)]
+
+    async def close(self) -> int:
+        """SIGTERM, wait; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+        deadline = time.monotonic() + 30
+        while self.proc.poll() is None:
+            if time.monotonic() > deadline:
+                self.proc.kill()
+            await asyncio.sleep(0.05)
+        self.stderr.close()
+        return self.proc.returncode
+
+    def _tail(self) -> str:
+        self.stderr.flush()
+        text = (self.folder / "stderr.txt").read_text(errors="replace")
+        return text[-2000:] or "(no output)"
+
+
+_PROBLEM = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) ")
+
+
+def received_bytes(broker_port: int) -> dict[int, int]:
+    """Bytes received so far by each process's TCP connections to the broker (pid: bytes)."""
+    out = subprocess.run(
+        ["ss", "-tinpH", "state", "established", f"( dport = :{broker_port} )"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    totals: dict[int, int] = {}
+    pid = None
+    for line in out.splitlines():
+        owner = re.search(r"pid=(\d+)", line)
+        if owner:
+            pid = int(owner.group(1))
+            continue
+        count = re.search(r"bytes_received:(\d+)", line)
+        if pid is not None and count:
+            totals[pid] = totals.get(pid, 0) + int(count.group(1))
+            pid = None
+    return totals
+
+
 async def spawn(*args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -323,8 +428,11 @@ async def one_run(viewers: int, seconds: float, folder: Path, nodelay: bool) -> 
     await sim.start()
     processes: list[asyncio.subprocess.Process] = []
     outputs: dict[str, Path] = {}
+    real: RealWindow | None = None
     try:
         port = str(broker.port)
+        # Started first (the slowest to start); it settles during the publisher's baseline.
+        real = RealWindow(folder, broker.port, WINDOW_START + 30 + 2 * seconds + 30)
         outputs["window"] = folder / "window.npy"
         processes.append(
             await spawn("--role", "window", "--broker-port", port, "--out", str(outputs["window"]))
@@ -348,6 +456,7 @@ async def one_run(viewers: int, seconds: float, folder: Path, nodelay: bool) -> 
             )
         for process in processes:
             await expect(process, "ready")
+        await real.ready()
         publisher = await spawn(
             "--role",
             "publisher",
@@ -363,10 +472,17 @@ async def one_run(viewers: int, seconds: float, folder: Path, nodelay: bool) -> 
             str(min(seconds, 4.0)),
         )
         await expect(publisher, "measure", 60)
-        b0, w0, first = broker.cpu(), time.perf_counter(), time.time()
+        b0, r0, w0, first = broker.cpu(), real.cpu(), time.perf_counter(), time.time()
+        bytes0 = received_bytes(broker.port)
         await expect(publisher, "done", seconds + 30)
-        broker_cpu = (broker.cpu() - b0) / (time.perf_counter() - w0)
-        last = time.time()
+        b1, r1, w1, last = broker.cpu(), real.cpu(), time.perf_counter(), time.time()
+        bytes1 = received_bytes(broker.port)
+        real_alive = real.proc.poll() is None
+        broker_cpu = (b1 - b0) / (w1 - w0)
+        real_cpu = (r1 - r0) / (w1 - w0)
+        stores_pid, real_pid = processes[0].pid, real.proc.pid
+        stores_bytes = bytes1.get(stores_pid, 0) - bytes0.get(stores_pid, 0)
+        real_bytes = bytes1.get(real_pid, 0) - bytes0.get(real_pid, 0)
         result = json.loads(await expect(publisher, "{"))
         await publisher.wait()
         for process in processes:
@@ -374,7 +490,14 @@ async def one_run(viewers: int, seconds: float, folder: Path, nodelay: bool) -> 
             process.stdin.close()
         for process in processes:
             await asyncio.wait_for(process.wait(), 30)
+        real_exit = await real.close()
+        real_problems = real.problems()
     finally:
+        if real is not None:
+            if real.proc.poll() is None:
+                real.proc.kill()
+                real.proc.wait()
+            real.stderr.close()
         for process in processes:
             if process.returncode is None:
                 process.kill()
@@ -398,7 +521,19 @@ async def one_run(viewers: int, seconds: float, folder: Path, nodelay: bool) -> 
         "published_per_s": result["published_per_s"],
         "dropped": result["dropped"] + result["lost"],
         "window_messages_per_s": window["rate"],
+        "real_window_cpu_fraction_of_core": real_cpu,
+        "real_window_received_kib_per_s": real_bytes / 1024 / (w1 - w0),
+        "real_window_bytes_over_stores_window": real_bytes / stores_bytes if stores_bytes else 0.0,
+        # 1 when it stayed up through the measurement, exited cleanly and logged no problem.
+        "real_window_ok": float(real_alive and real_exit == 0 and not real_problems),
     }
+    if not (real_alive and real_exit == 0 and not real_problems):
+        logging.error(
+            "the real window: alive %s, exit %s, log problems: %s",
+            real_alive,
+            real_exit,
+            real_problems[:5],
+        )
     if headless_lat is not None:
         figures.update(
             headless_p50_ms=headless_lat["e2e_p50"],
@@ -430,15 +565,20 @@ def _latencies(data: np.ndarray, cycles: np.ndarray, first: float, last: float) 
 
 
 async def orchestrate(args: argparse.Namespace) -> None:
+    before = [round(load, 2) for load in os.getloadavg()]
+    print(json.dumps({"bench": "fanout", "loadavg_before": before}), flush=True)
     for viewers in args.viewers:
         runs = []
         for _ in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="m2gui-fanout-") as folder:
                 runs.append(await one_run(viewers, args.seconds, Path(folder), not args.nagle))
         median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+        median["real_window_ok"] = min(run["real_window_ok"] for run in runs)  # every run
         out: dict[str, Any] = {"bench": "fanout", "viewers": viewers, "runs": args.runs}
+        out["broker_connections"] = viewers + 1  # the real window besides
         out["broker_nodelay"] = not args.nagle
         out.update({k: round(v, 3) for k, v in median.items()})
+        out["loadavg_after"] = [round(load, 2) for load in os.getloadavg()]
         print(json.dumps(out), flush=True)
 
 
