@@ -23,6 +23,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from m2gui.model.session import Session
+from m2gui.record.live import LiveRecording, RecordingOptions
 from m2gui.sim import ControllerSimulator
 from m2gui.ui.main_window import MainWindow
 
@@ -33,8 +34,17 @@ SIZES = ((1366, 768), (1920, 1080))
 async def shoot(sim: ControllerSimulator, size: tuple[int, int], out: Path) -> Path:
     """Build the default window at ``size``, connect, let it draw, save it."""
     session = Session("127.0.0.1", sim.command_port, sim.telemetry_port)
-    settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(session, settings, remember_address=False)
+    scratch = Path(tempfile.mkdtemp())
+    settings = QSettings(str(scratch / "s.ini"), QSettings.Format.IniFormat)
+    # Recording on, as m2gui records by default (into the scratch folder).
+    recording = LiveRecording(
+        session.connection,
+        session.telemetry,
+        session.catalogue,
+        RecordingOptions(scratch / "recordings"),
+    )
+    recording.start()
+    window = MainWindow(session, settings, remember_address=False, recording=recording)
     window.apply_default_layout(*size)
     window.show()
     window.connect_to_controller()
@@ -49,6 +59,7 @@ async def shoot(sim: ControllerSimulator, size: tuple[int, int], out: Path) -> P
     print(f"saved {path} ({window.width()} x {window.height()})")  # a script's output
     window.close()
     await session.disconnect()
+    recording.close()
     return path
 
 

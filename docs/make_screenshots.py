@@ -18,6 +18,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from m2gui.model.session import Session
+from m2gui.record.live import LiveRecording, RecordingOptions
 from m2gui.sim import ControllerSimulator
 from m2gui.ui.main_window import MainWindow
 
@@ -39,8 +40,17 @@ async def send(window: MainWindow, name: str, params: dict) -> None:
 async def main(app: QApplication) -> None:
     async with ControllerSimulator(command_port=0, telemetry_port=0, all_telemetry=True) as sim:
         session = Session("127.0.0.1", sim.command_port, sim.telemetry_port)
-        settings = QSettings(str(Path(tempfile.mkdtemp()) / "s.ini"), QSettings.Format.IniFormat)
-        window = MainWindow(session, settings, remember_address=False)
+        scratch = Path(tempfile.mkdtemp())
+        settings = QSettings(str(scratch / "s.ini"), QSettings.Format.IniFormat)
+        # Recording on, as m2gui records by default (into the scratch folder).
+        recording = LiveRecording(
+            session.connection,
+            session.telemetry,
+            session.catalogue,
+            RecordingOptions(scratch / "recordings"),
+        )
+        recording.start()
+        window = MainWindow(session, settings, remember_address=False, recording=recording)
         window.resize(1600, 960)
         window.show()
         window.connect_to_controller()
