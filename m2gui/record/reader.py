@@ -79,6 +79,21 @@ class FrameRef(NamedTuple):
     #: Bits (`PORT_BITS`) of the ports whose lines the frame holds.
     ports: int = 3
 
+    @classmethod
+    def of(cls, part: Path, offset: int, header: FrameHeader) -> FrameRef:
+        """The index entry of the frame whose checked header is at ``offset`` in ``part``."""
+        return cls(
+            part,
+            offset,
+            header.t_first,
+            header.t_last,
+            header.records,
+            header.compressed,
+            header.raw,
+            header.payload_crc,
+            header.ports,
+        )
+
     @property
     def end(self) -> int:
         """Offset just past the frame in its part."""
@@ -330,19 +345,7 @@ class Recording:
                 continue
             if pos + header.size > size:
                 break  # incomplete: the crash case, or being written now
-            found.append(
-                FrameRef(
-                    state.path,
-                    pos,
-                    header.t_first,
-                    header.t_last,
-                    header.records,
-                    header.compressed,
-                    header.raw,
-                    header.payload_crc,
-                    header.ports,
-                )
-            )
+            found.append(FrameRef.of(state.path, pos, header))
             pos += header.size
         state.position = pos
         state.truncated = size - pos

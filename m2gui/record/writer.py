@@ -399,17 +399,7 @@ class Recorder:
         listener = self.on_frame
         if listener is not None:
             header = parse_frame_header(frame)
-            ref = FrameRef(
-                self._part,
-                offset,
-                header.t_first,
-                header.t_last,
-                header.records,
-                header.compressed,
-                header.raw,
-                header.payload_crc,
-                header.ports,
-            )
+            ref = FrameRef.of(self._part, offset, header)
             try:
                 listener(ref, lines)
             except Exception:
