@@ -526,8 +526,10 @@ async def run(app: QApplication, args: argparse.Namespace, panel_log: LogStore) 
             ("replay windows", replays.close_all),
             ("publisher", publisher.close if publisher is not None else lambda: None),
             ("session", session.close),
-            ("recording", recording.close if recording is not None else lambda: None),
+            # The simulator right after the session: while it runs it keeps
+            # writing to the closed client (a reset on its side).
             ("simulator", sim.stop if sim is not None else lambda: None),
+            ("recording", recording.close if recording is not None else lambda: None),
             ("tasks", cancel_all),
         ]
         for what, step in steps:
