@@ -184,6 +184,25 @@ class EventStore:
         self.history_chars = 0
         self.history_appended.emit(CLEARED, dropped)
 
+    def forget_after(self, t: float) -> list[str]:
+        """Forget the latest values received after time ``t`` (a replay jumped back).
+
+        A replay catches up to ``t`` by feeding every event before it again,
+        so what remains newer than ``t`` came from the future of the jump:
+        those entries are removed and announced with ``updated(entry_id)``
+        (a view finds them gone). Returns the ids removed.
+        """
+        gone = [entry_id for entry_id, entry in self.latest.items() if entry.time > t]
+        for entry_id in gone:
+            entry = self.latest.pop(entry_id)
+            if entry.name not in self.catalogue.events:
+                self._unknown_kept = max(0, self._unknown_kept - 1)
+            elif entry.key:
+                self._keys_kept[entry.name] = max(0, self._keys_kept.get(entry.name, 1) - 1)
+        for entry_id in gone:
+            self.updated.emit(entry_id)
+        return gone
+
     def attach(self, connection: ControllerConnection) -> None:
         """Receive every event of ``connection``."""
         connection.subscribe(self.on_event, kind="event")

@@ -84,6 +84,7 @@ class Session:
         self.source = source
         self.connection = source.connection
         source.reset.connect(self._reset_stores)
+        source.caught_up.connect(self.forget_after)
         self.link = LinkStore(self.connection)
         self.events = EventStore(self.catalogue)
         self.events.attach(self.connection)
@@ -104,6 +105,10 @@ class Session:
         self.telemetry.clear()
         self.events.clear_history()
         self.history.clear()
+
+    def forget_after(self, t: float) -> None:
+        """After a replay's catch-up to ``t``: drop event values from after it."""
+        self.events.forget_after(t)
 
     def store(self, factory: Callable[[Session], T]) -> T:
         """The one instance of a domain store for this session, made on first use.

@@ -323,6 +323,7 @@ class ReplaySource(FedSource):
         if self._interrupted():
             return False
         self.position = t
+        self.caught_up.emit(t)
         self.changed.emit()
         return True
 

@@ -207,6 +207,7 @@ class EventsPanel(QWidget):
         for entry_id in dict.fromkeys(entry_id for (entry_id,) in batch):
             entry = self.store.latest.get(entry_id)
             if entry is None:
+                self._remove(entry_id)  # forgotten (a replay jumped back)
                 continue
             try:
                 self._show(entry_id, entry, stats)
@@ -293,6 +294,20 @@ class EventsPanel(QWidget):
             child.setText(1, shown.text)
             child.setToolTip(1, f"{shown.problem}\n{shown.text}" if shown.problem else shown.text)
             stats.fields += 1
+
+    def _remove(self, entry_id: str) -> None:
+        item = self.items.pop(entry_id, None)
+        if item is None:
+            return
+        for position, (_, shown_id) in enumerate(self._order):
+            if shown_id == entry_id:
+                del self._order[position]
+                break
+        self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        for field_key in [k for k in self.field_items if k[0] == entry_id]:
+            del self.field_items[field_key]
+            self._shown.pop(field_key, None)
+            self._highlighted.pop(field_key, None)
 
     def _hidden(self, entry_id: str) -> bool:
         return bool(self._filter_text) and self._filter_text not in entry_id.lower()

@@ -26,10 +26,14 @@ class Source(abc.ABC):
     reset()
         Before the source jumps in time (a replay seeking back): the stores
         forget the history they hold. A live source never emits it.
+    caught_up(float)
+        After a jump, once every event before that time was fed again: the
+        stores forget latest values from after it (the jump's future).
     """
 
     changed = psygnal.Signal()
     reset = psygnal.Signal()
+    caught_up = psygnal.Signal(float)
 
     #: ``"live"``, ``"replay"`` or ``"broker"``.
     kind: str = "live"
