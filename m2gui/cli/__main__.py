@@ -28,16 +28,22 @@ def main(argv: list[str] | None = None) -> int:
             except ValueError as error:
                 parser.error(f"argument --log-level: {error}")
         except SystemExit as exit_:
+            out.finish()
             return exit_.code if isinstance(exit_.code, int) else int(exit_.code is not None)
-        return int(args.handler(args, out))
+        code = int(args.handler(args, out))
     except CliError as error:
         out.message(str(error))
-        return int(error.code)
+        code = int(error.code)
     except KeyboardInterrupt:
         out.message("interrupted", "warning")
-        return int(ExitCode.INTERRUPTED)
-    finally:
-        out.finish()
+        code = int(ExitCode.INTERRUPTED)
+    out.finish()
+    if out.error is not None:
+        # a reader closing the pipe is fine; a results file that cannot be written is not
+        out.message(f"cannot write the results to stdout: {out.error}")
+        if code == ExitCode.OK:
+            code = int(ExitCode.FAIL)
+    return code
 
 
 if __name__ == "__main__":

@@ -77,12 +77,15 @@ class Output:
         stderr: TextIO | None = None,
         env: Mapping[str, str] | None = None,
     ) -> None:
-        self.stdout = stdout or sys.stdout
+        # sys.stdout is None when the shell closed it (``>&-``): results go nowhere
+        self.stdout: TextIO = stdout or sys.stdout or open(os.devnull, "w")  # noqa: SIM115
         self.stderr = stderr or sys.stderr
         self.color = wants_color(self.stdout, env)
         self.err_color = wants_color(self.stderr, env)
-        #: True once the reader of stdout has gone.
+        #: True once the reader of stdout has gone (or stdout failed).
         self.closed = False
+        #: Why writing the results failed (disk full, I/O error); None if it did not.
+        self.error: str | None = None
         self._on_closed: list[Callable[[], None]] = []
 
     @property
@@ -111,6 +114,9 @@ class Output:
         except BrokenPipeError:
             self._closed()
             return False
+        except (OSError, ValueError) as error:  # disk full, I/O error: the results are lost
+            self._failed(error)
+            return False
         return True
 
     def line(self, text: str = "") -> bool:
@@ -124,6 +130,10 @@ class Output:
         for callback in self._on_closed:
             callback()
 
+    def _failed(self, error: Exception) -> None:
+        self.error = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        self._closed()
+
     def finish(self) -> None:
         """Flush stdout at the end, quietly if the reader has gone."""
         if self.closed:
@@ -132,8 +142,8 @@ class Output:
             self.stdout.flush()
         except BrokenPipeError:
             self._closed()
-        except (OSError, ValueError):
-            pass
+        except (OSError, ValueError) as error:
+            self._failed(error)
 
     def message(self, text: str, style: str = "error") -> None:
         """A message for the person at the terminal, on stderr: ``m2gui-cli: text``."""

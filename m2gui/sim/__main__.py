@@ -44,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--command-port", type=int, default=50010)
-    parser.add_argument("--telemetry-port", type=int, default=50011)
+    parser.add_argument("--command-port", type=port_number, default=50010, metavar="PORT")
+    parser.add_argument("--telemetry-port", type=port_number, default=50011, metavar="PORT")
     parser.add_argument(
         "--rate", type=float, default=20.0, help="telemetry cycles per second (0: unlimited)"
     )
@@ -107,6 +107,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     replay.add_argument("--loop", action="store_true", help="start the recording over when it ends")
     return parser
+
+
+def port_number(text: str) -> int:
+    """Parse a port: 0-65535 (0: a free port, logged)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {text!r}")
+    return value
 
 
 def replay_speed(text: str) -> float:
@@ -227,8 +238,11 @@ def main_replay(parser: argparse.ArgumentParser, args: argparse.Namespace) -> No
             )
         if not recording.frames:
             log.warning("%s holds no lines: clients will get nothing", recording.path)
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(run_replay(args, recording))
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(run_replay(args, recording))
+        except OSError as error:  # the address is in use, or not this host's
+            parser.exit(1, f"{parser.prog}: error: cannot listen on {args.host}: {error}\n")
     log.info("replay server stopped")
 
 
