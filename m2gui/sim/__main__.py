@@ -216,8 +216,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.replay is not None:
         main_replay(parser, args)
         return
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run(args))
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(run(args))
+    except OSError as error:  # the address is in use, or not this host's
+        parser.exit(1, f"{parser.prog}: error: cannot listen on {args.host}: {error}\n")
     logging.getLogger(__name__).info("simulator stopped")
 
 

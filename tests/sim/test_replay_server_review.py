@@ -50,3 +50,30 @@ def test_a_port_out_of_range_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     assert done.returncode == 2
     assert "argument --command-port: a port is 0-65535, not '99999'" in done.stderr
+
+
+def test_the_simulator_on_a_port_in_use_exits_1_with_a_message() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "m2gui.sim",
+                "--command-port",
+                str(port),
+                "--telemetry-port",
+                "0",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 1, result.stderr
+    assert "cannot listen on 127.0.0.1" in result.stderr and "Traceback" not in result.stderr
