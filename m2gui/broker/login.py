@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiomqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from .url import PASSWORD_ENV, BrokerUrl, BrokerUrlError, parse_broker_url
@@ -112,6 +114,7 @@ class BrokerLogin:
         timeout: float = 10.0,
         keepalive: int = 30,
         on_message: Callable[[aiomqtt.Message], None] | None = None,
+        max_packet: int | None = None,
         logger: logging.Logger | None = None,
     ) -> aiomqtt.Client:
         """A new MQTT 5 client for this broker (call in the event loop; enter it to connect).
@@ -122,6 +125,10 @@ class BrokerLogin:
         `aiomqtt.MqttError`, when the connection is lost): no queue to bound,
         and no turn of the event loop per message. ``on_message`` must not
         raise.
+
+        With ``max_packet``, the broker is told (MQTT 5 Maximum Packet Size)
+        to send no larger packet: it drops a bigger message for this client
+        instead of making it read the whole (up to 256 MB) first.
         """
         tls_context = None
         if self.url.tls:
@@ -129,6 +136,10 @@ class BrokerLogin:
         options: dict[str, Any] = {}
         if self.username is not None:
             options.update(username=self.username, password=self.password)
+        if max_packet is not None:
+            connect = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+            connect.MaximumPacketSize = max_packet
+            options.update(properties=connect)
         return aiomqtt.Client(
             self.url.host,
             self.url.port,

@@ -172,6 +172,10 @@ class Publisher:
         self._task: asyncio.Task[None] | None = None
         self._closed = False
         self._state_listening = False
+        #: Why the broker refused a QoS 1 publish on this connection (PUBACK), if it did.
+        self._refused = ""
+        #: This connection got a status through (a refusing broker never resets the backoff).
+        self._served = False
 
     # ------------------------------------------------------------------
     # Lifecycle
@@ -279,19 +283,22 @@ class Publisher:
     async def _run(self) -> None:
         delay = 0.0
         while not self._closed:
-            client = self.login.client(
-                random_identifier("pub"),
-                will=self._will(),
-                timeout=self.timeout,
-                logger=mqtt_logger(self.log),
-            )
-            client.pending_calls_threshold = 1_000_000  # batches publish concurrently
+            self._served = False
             try:
+                # In the try: making the client reads the TLS files (OSError).
+                client = self.login.client(
+                    random_identifier("pub"),
+                    will=self._will(),
+                    timeout=self.timeout,
+                    logger=mqtt_logger(self.log),
+                )
+                client.pending_calls_threshold = 1_000_000  # batches publish concurrently
+                self._refused = ""
+                self._watch_refusals(client)
                 async with client:
                     self.connected = True
                     self.connections_made += 1
                     self.last_error = ""
-                    delay = 0.0
                     self.log.info("publishing to %s as %s", self.url.display, self.identity)
                     await self._serve(client)
                     return
@@ -299,8 +306,13 @@ class Publisher:
                 self.last_error = explain(error, self.login)
             except OSError as error:  # e.g. the TLS files cannot be read
                 self.last_error = explain(error, self.login)
+            except Exception as error:  # a bug, or a library's surprise: never die silently
+                self.last_error = explain(error, self.login)
+                self.log.exception("publisher: unexpected failure")
             finally:
                 self.connected = False
+            if self._served:  # the broker took a status: start the backoff again
+                delay = 0.0
             delay = min(max(delay * 2, self.backoff_initial), self.backoff_max)
             self.log.warning(
                 "publisher: %s; %d lines waiting; retrying in %.1f s",
@@ -341,6 +353,7 @@ class Publisher:
                 await _unless(lost, self._publish_status(client, online=True))
             if self.outbox:
                 await _unless(lost, self._publish(client, self.outbox.take(self.batch)))
+                self._check_refused()
                 if self._status_changed():
                     self._status_due = True
                 continue
@@ -355,6 +368,37 @@ class Publisher:
             if lost.done():
                 lost.result()  # raises why
                 raise aiomqtt.MqttError("the broker connection was lost")
+
+    def _watch_refusals(self, client: aiomqtt.Client) -> None:
+        """Note a PUBACK that refuses a message: aiomqtt takes it for success.
+
+        A broker whose ACL does not let this user write the prefix answers
+        each QoS 1 publish with "Not authorized" (0x87), and drops QoS 0 ones
+        silently: without this, all would look published.
+        """
+        paho = getattr(client, "_client", None)
+        if not isinstance(paho, mqtt.Client):
+            return
+        chained = paho.on_publish
+
+        def on_publish(*args: Any) -> None:
+            code = args[3] if len(args) > 3 else None
+            if getattr(code, "is_failure", False) and not self._refused:
+                self._refused = str(code)
+            if chained is not None:
+                chained(*args)
+
+        paho.on_publish = on_publish
+
+    def _check_refused(self) -> None:
+        """Raise `aiomqtt.MqttError` if the broker refused a publish on this connection."""
+        if self._refused:
+            user = f"user {self.login.username!r}" if self.login.username else "anonymous clients"
+            raise aiomqtt.MqttError(
+                f"the broker {self.url.broker} refused what the publisher sent to "
+                f"{self._prefix}: {self._refused} (its ACL must give {user} write access "
+                f"to {self._prefix}/#)"
+            )
 
     async def _drain(self, client: aiomqtt.Client) -> None:
         """Publish what waits, until the outbox is empty or the timeout runs out."""
@@ -387,6 +431,8 @@ class Publisher:
         await client.publish(
             f"{self._prefix}/{topics.STATUS}", payload, qos=1, retain=True, timeout=self.timeout
         )
+        self._check_refused()
+        self._served = True
 
     def _route(self, line: WireLine) -> tuple[str, int, bool]:
         """The topic, QoS and retain flag of ``line``."""

@@ -124,6 +124,12 @@ def parse_broker_url(text: str) -> BrokerUrl:
     host = parts.hostname
     if not host:
         raise BrokerUrlError(f"bad broker address {shown!r}: no broker host")
+    try:
+        host.encode("idna")  # what the resolver does: refuse here what it would refuse
+    except UnicodeError:
+        raise BrokerUrlError(
+            f"bad broker address {shown!r}: {host[:80]!r} is not a valid host name"
+        ) from None
     if parts.query or parts.fragment or "?" in text or "#" in text:
         raise BrokerUrlError(
             f"bad broker address {shown!r}: no ?query or #fragment allowed "

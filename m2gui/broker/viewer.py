@@ -16,7 +16,6 @@ publisher's state through `set_state`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 
@@ -37,6 +36,9 @@ __all__ = ["BrokerSource"]
 
 #: Event names whose latest message is remembered, to skip repeats.
 MAX_EVENT_NAMES = 1000
+#: Largest packet a viewer accepts (told to the broker): a payload it reads,
+#: the longest topic MQTT allows and room for the properties.
+MAX_PACKET = DEFAULT_LIMIT + 128 * 1024
 _FED_KINDS = frozenset((topics.TELEMETRY, topics.EVENT, topics.REPLY, topics.COMMAND, topics.BAD))
 
 
@@ -119,7 +121,9 @@ class BrokerSource(FedSource):
     def age(self) -> float | None:
         """Seconds since the last line of controller traffic came (None before the first).
 
-        The publisher's status messages do not count: they are not data.
+        The publisher's status messages do not count: they are not data; nor
+        do retained messages (the latest events a viewer gets as it
+        subscribes), which may be hours old.
         """
         if self._last_data is None:
             return None
@@ -210,9 +214,8 @@ class BrokerSource(FedSource):
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        if tasks:  # gather: a cancellation of close itself still propagates
+            await asyncio.gather(*tasks, return_exceptions=True)
         self.broker_connected = False
         await super().close()
 
@@ -232,19 +235,25 @@ class BrokerSource(FedSource):
                     random_identifier("view"),
                     timeout=self.timeout,
                     on_message=self._on_message,
+                    max_packet=MAX_PACKET,
                     logger=mqtt_logger(self.log),
                 )
                 async with client:
                     self.broker_connected = True
                     self.last_error = ""
-                    delay = 0.0
                     await self._subscribe(client)
+                    delay = 0.0  # only once subscribed: a refusal keeps backing off
                     self.log.info("viewing %s", self.url.display)
                     self._update()
                     async for _ in client.messages:
                         pass  # messages go to _on_message: this ends when the link is lost
             except (aiomqtt.MqttError, OSError) as error:
                 self.last_error = explain(error, self.login)
+            except Exception as error:  # a bug, or a library's surprise: never die silently
+                self.last_error = explain(error, self.login)
+                self._problem_log(
+                    logging.ERROR, "unexpected", "viewer: unexpected failure", exc_info=True
+                )
             finally:
                 self.broker_connected = False
             delay = min(max(delay * 2, self.backoff_initial), self.backoff_max)
@@ -302,7 +311,8 @@ class BrokerSource(FedSource):
             return
         if kind == topics.EVENT and self._repeated(levels[-1], line):
             return
-        self._last_data = time.monotonic()
+        if not message.retain:  # a retained message may be hours old: not fresh data
+            self._last_data = time.monotonic()
         self.deliver(line)
         if self._stale:
             self._update()
