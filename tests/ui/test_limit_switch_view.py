@@ -69,6 +69,9 @@ def test_trips_are_red_until_reset(qtbot: QtBot, run_qasync: Any) -> None:
             assert not view.reset_button.isEnabled()
             assert view.reset_button.toolTip() == "not connected to the controller"
             session.connect()
+            # The welcome events come on the command port, maybe before the
+            # telemetry port is connected too: wait for both.
+            await session.connection.wait_connected(5)
             await until(lambda: "commandableByDDS" in session.events.latest, what="welcome")
             await until(lambda: "CSC holds command" in view.reset_button.toolTip(), what="CSC")
             assert not_green(view) == {}
@@ -104,6 +107,9 @@ def test_near_limit_from_measured_forces(qtbot: QtBot, run_qasync: Any) -> None:
         async with ControllerSimulator(command_port=0, telemetry_port=0, seed=4) as sim:
             session, view = make(qtbot, sim)
             session.connect()
+            # The welcome events come on the command port, maybe before the
+            # telemetry port is connected too: wait for both.
+            await session.connection.wait_connected(5)
             await until(lambda: "commandableByDDS" in session.events.latest, what="welcome")
             for name, params in (
                 ("switchCommandSource", {"isRemote": False}),

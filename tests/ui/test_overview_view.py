@@ -127,6 +127,7 @@ def test_local_mode_follows_the_sequencer(qtbot: QtBot, run_qasync: Any) -> None
         async with ControllerSimulator(command_port=0, telemetry_port=0, seed=5) as sim:
             session, view = make(qtbot, sim)
             session.connect()
+            await session.connection.wait_connected(5)  # both ports, not only events
             await until(lambda: view.values["commander"].text() == "CSC", what="welcome")
             await session.send("switchCommandSource", {"isRemote": False})
             await until(lambda: session.events.value("commandableByDDS", "state") is False)

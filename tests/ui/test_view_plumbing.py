@@ -74,6 +74,7 @@ def test_command_sender_validates_confirms_and_reports(qtbot: QtBot, run_qasync:
             reports: list[str] = []
             sender.reported.connect(reports.append)
             session.connect()
+            await session.connection.wait_connected(5)  # both ports, not only events
             await until(lambda: "commandableByDDS" in session.events.latest, what="welcome")
             # invalid: nothing sent
             assert await sender.send("positionMirror", {"x": 9000.0}) is None
