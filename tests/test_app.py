@@ -81,9 +81,35 @@ def test_clean_shutdown_without_warnings(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert problems(result.stderr) == []
-    log = (tmp_path / "m2gui.log").read_text()
+    log = without_benign_resets((tmp_path / "m2gui.log").read_text())
     assert "m2gui closed" in log
     assert "Task was destroyed" not in log and "Traceback" not in log
+
+
+def without_benign_resets(log: str) -> str:
+    """The log without asyncio's debug-mode reports of a peer's connection reset.
+
+    In debug mode (``-X dev``) asyncio logs, with a traceback, every
+    ``ConnectionResetError`` a socket transport reads: at shutdown the client
+    closes while the simulator's telemetry is still in flight, and one side
+    sees a reset. Nothing of ours; anything else stays in.
+    """
+    blocks: list[list[str]] = []
+    for line in log.splitlines():
+        if line[:4].isdigit() or not blocks:  # a new record (timestamped)
+            blocks.append([line])
+        else:
+            blocks[-1].append(line)
+    kept = [
+        block
+        for block in blocks
+        if not (
+            "asyncio:" in block[0]
+            and "Fatal read error" in block[0]
+            and block[-1].startswith("ConnectionResetError")
+        )
+    ]
+    return "\n".join(line for block in kept for line in block)
 
 
 @pytest.mark.timeout(60)
