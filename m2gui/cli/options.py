@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from m2gui.net import DEFAULT_COMMAND_PORT, DEFAULT_TELEMETRY_PORT
+from m2gui.net.ports import port_argument
 from m2gui.sim.injection import injection_argument
 
 __all__ = [
@@ -102,15 +103,8 @@ def duration(text: str) -> float:
     return value
 
 
-def port_number(text: str) -> int:
-    """An argparse type: a TCP port, 1-65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 1-65535, not {text!r}")
-    return value
+#: An argparse type: a TCP port, 1-65535.
+port_number = port_argument(1)
 
 
 def general_options() -> argparse.ArgumentParser:

@@ -9,6 +9,7 @@ import logging
 from pathlib import Path
 
 from m2gui.model import load_catalogue
+from m2gui.net.ports import port_argument
 from m2gui.record import Recording, RecordingError
 from m2gui.record import open as open_recording
 
@@ -109,15 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def port_number(text: str) -> int:
-    """Parse a port: 0-65535 (0: a free port, logged)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"a port is 0-65535, not {text!r}")
-    return value
+#: An argparse type: a TCP port, 0-65535.
+port_number = port_argument(0)
 
 
 def replay_speed(text: str) -> float:
